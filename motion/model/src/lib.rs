@@ -1,0 +1,1 @@
+//! Learned parts: MiniLM sentence encoder, text-to-motion diffusion denoiser, evaluator (burn).

@@ -1,0 +1,1 @@
+//! Scene script: versioned JSON format, schema, validation, relation solver, keyframe schedules.

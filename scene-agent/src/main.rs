@@ -1,0 +1,2 @@
+//! `scene-agent`: chat -> scene script -> built scene -> pose renders -> image diffusion.
+fn main() {}
