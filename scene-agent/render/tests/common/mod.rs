@@ -181,12 +181,12 @@ pub fn fake_diffusion(pose: &Canvas, seed: u64, width: u32, height: u32, init: O
             let p = if x < pose.width && y < pose.height { pose.pixel(x, y) } else { [0; 3] };
             let mut v = [0u8; 3];
             for c in 0..3 {
-                let gen = (p[c] as u16 / 2 + tint[c] as u16 / 2) as f64;
+                let generated = (p[c] as u16 / 2 + tint[c] as u16 / 2) as f64;
                 v[c] = match init {
                     Some((img, d)) if x < img.width && y < img.height => {
-                        (gen * d + img.pixel(x, y)[c] as f64 * (1.0 - d)).round() as u8
+                        (generated * d + img.pixel(x, y)[c] as f64 * (1.0 - d)).round() as u8
                     }
-                    _ => gen as u8,
+                    _ => generated as u8,
                 };
             }
             let i = (y as usize * width as usize + x as usize) * 3;
