@@ -5,6 +5,7 @@
 //!
 //! Deliberately free of the `motion` crate: skeletons come in as plain `[[f32; 3]; 22]` arrays.
 
+pub mod bench;
 pub mod camera;
 pub mod diffusion;
 pub mod draw;
@@ -40,3 +41,6 @@ pub enum RenderError {
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, #[source] source: std::io::Error },
 }
+
+/// Re-exported so the CLI drives the same progress-bar type the library reports to.
+pub use indicatif;

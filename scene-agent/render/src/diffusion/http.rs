@@ -168,3 +168,17 @@ pub(crate) fn fastrand_u64() -> u64 {
     h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     h.finish()
 }
+
+/// Authorization header value from a secret: `Bearer …` / `Basic …` pass through, `user:password`
+/// becomes HTTP Basic (A1111's `--api-auth`), anything else a bearer token.
+pub fn authorization_from_secret(secret: &str) -> String {
+    use base64::Engine;
+    let s = secret.trim();
+    if s.starts_with("Bearer ") || s.starts_with("Basic ") {
+        s.to_string()
+    } else if s.contains(':') {
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
+    } else {
+        format!("Bearer {s}")
+    }
+}
