@@ -114,7 +114,7 @@ pub fn normalize(text: &str) -> String {
 
 /// Longest phrase of `table` matching `words` at `start`; returns the label and how many words
 /// (fillers included) it consumed.
-pub fn longest_match(table: &'static [Entry], words: &[&str], start: usize) -> Option<(&'static str, usize)> {
+pub fn longest_match<S: AsRef<str>>(table: &'static [Entry], words: &[S], start: usize) -> Option<(&'static str, usize)> {
     let mut best: Option<(&'static str, usize, usize)> = None; // label, consumed, phrase words
     for entry in table {
         for phrase in entry.phrases {
@@ -133,15 +133,15 @@ pub fn longest_match(table: &'static [Entry], words: &[&str], start: usize) -> O
     best.map(|(l, c, _)| (l, c))
 }
 
-fn match_phrase(phrase: &[&str], words: &[&str], start: usize) -> Option<usize> {
+fn match_phrase<S: AsRef<str>>(phrase: &[&str], words: &[S], start: usize) -> Option<usize> {
     let mut i = start;
     for (k, pw) in phrase.iter().enumerate() {
         if k > 0 {
-            while i < words.len() && words[i] != *pw && FILLERS.contains(&words[i]) {
+            while i < words.len() && words[i].as_ref() != *pw && FILLERS.contains(&words[i].as_ref()) {
                 i += 1;
             }
         }
-        if i >= words.len() || words[i] != *pw {
+        if i >= words.len() || words[i].as_ref() != *pw {
             return None;
         }
         i += 1;
