@@ -13,7 +13,7 @@
 //! Positions of the children are reproduced exactly whenever bone lengths match.
 
 use crate::motion::{JointPositions, Pose};
-use crate::rotation::{align_two_vectors, best_fit_rotation, swing, Quat};
+use crate::rotation::{align_two_vectors, best_fit_rotation, slerp, swing, Quat};
 use crate::skeleton::{joint, Skeleton, NUM_JOINTS, PARENTS};
 use nalgebra::Vector3;
 
@@ -57,7 +57,7 @@ pub fn solve_pose(skeleton: &Skeleton, p: &JointPositions) -> Pose {
                     // Trust the bend plane fully from ~15° of flexion, not at all below ~3°.
                     let w = ((sin_bend - 0.05) / 0.2).clamp(0.0, 1.0);
                     match align_two_vectors(&o[*c], &axis, &bone, &n) {
-                        Some(hinged) if w > 0.0 => minimal.try_slerp(&hinged, w, 1e-6).unwrap_or(hinged),
+                        Some(hinged) if w > 0.0 => slerp(&minimal, &hinged, w),
                         _ => minimal,
                     }
                 } else {

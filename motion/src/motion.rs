@@ -1,7 +1,7 @@
 //! [`Motion`]: a skeleton plus, per frame, the root translation and every joint's local
 //! rotation. Joint positions are derived by forward kinematics, never stored.
 
-use crate::rotation::{same_hemisphere, yaw_rotation, Quat};
+use crate::rotation::{slerp, yaw_rotation, Quat};
 use crate::skeleton::{Skeleton, MIRROR, NUM_JOINTS, PARENTS};
 use nalgebra::{Vector3, UnitQuaternion, Quaternion};
 
@@ -72,10 +72,7 @@ impl Motion {
                 let w = t - i as f32;
                 Pose {
                     root_m: a.root_m.lerp(&b.root_m, w),
-                    local: std::array::from_fn(|j| {
-                        let qb = same_hemisphere(&a.local[j], b.local[j]);
-                        a.local[j].try_slerp(&qb, w, 1e-6).unwrap_or(a.local[j])
-                    }),
+                    local: std::array::from_fn(|j| slerp(&a.local[j], &b.local[j], w)),
                 }
             })
             .collect();

@@ -122,6 +122,25 @@ pub fn swing(from: &Vector3<f32>, to: &Vector3<f32>) -> Quat {
     }
 }
 
+/// Spherical interpolation from `a` (w = 0) to `b` (w = 1) along the short way, returning an
+/// exactly unit quaternion. nalgebra's slerp loses unit length for nearly equal inputs in f32
+/// (acos near 1), which would scale bones; close rotations use normalised lerp instead.
+pub fn slerp(a: &Quat, b: &Quat, w: f32) -> Quat {
+    if w <= 0.0 {
+        return *a;
+    }
+    if w >= 1.0 {
+        return *b;
+    }
+    let b = same_hemisphere(a, *b);
+    let q = if a.coords.dot(&b.coords) > 0.9995 {
+        a.into_inner() * (1.0 - w) + b.into_inner() * w
+    } else {
+        a.try_slerp(&b, w, 1e-6).map_or_else(|| a.into_inner(), |q| q.into_inner())
+    };
+    UnitQuaternion::new_normalize(q)
+}
+
 /// Makes `q` lie in the same hemisphere as `prev` (q and −q are the same rotation), so
 /// interpolation between keys takes the short way.
 pub fn same_hemisphere(prev: &Quat, q: Quat) -> Quat {
@@ -196,6 +215,14 @@ mod tests {
         let (a, b) = (Vector3::new(0.0, -1.0, 0.0), Vector3::new(1.0, 0.2, 0.0));
         assert!(close(&align_two_vectors(&a, &b, &(r * a), &(r * b)).unwrap(), &r));
         assert!(align_two_vectors(&a, &a, &a, &a).is_none());
+        let (a, b) = (Quat::from_euler_angles(0.1, 0.2, 0.3), Quat::from_euler_angles(0.1001, 0.2, 0.3));
+        for w in [0.0, 0.3, 1.0] {
+            let q = slerp(&a, &b, w);
+            assert!((q.into_inner().norm() - 1.0).abs() < 1e-6);
+        }
+        assert!(slerp(&a, &b, 0.0).angle_to(&a) < 1e-7);
+        let far = Quat::from_euler_angles(1.5, -0.2, 0.9);
+        assert!((slerp(&a, &far, 0.5).angle_to(&a) - 0.5 * a.angle_to(&far)).abs() < 1e-4);
         let s = swing(&Vector3::x(), &-Vector3::x());
         assert!((s * Vector3::x() + Vector3::x()).norm() < 1e-5);
     }

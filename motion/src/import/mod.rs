@@ -2,6 +2,8 @@
 //! canonical names, Bandai Namco, Mixamo/CMU-style names), HumanML3D 263-dim features, and
 //! `[frames, 22, 3]` joint-position arrays.
 
+pub mod glb;
+
 use crate::error::{MotionError, Result};
 use crate::motion::JointPositions;
 use crate::rotation::{from_euler_channels, Quat};
