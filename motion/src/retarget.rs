@@ -111,3 +111,14 @@ mod tests {
         assert!(spread < 1e-4, "{spread}");
     }
 }
+
+/// Metres per unit of the Bandai Namco BVH files (centimetres).
+pub const BANDAI_SCALE_TO_M: f32 = 0.01;
+
+/// A Bandai Namco (or any mappable) BVH clip retargeted onto the canonical skeleton at 20 fps,
+/// standing on the floor (lowest joint of the clip at y = 0).
+pub fn retarget_bvh_clip(path: &std::path::Path, scale_to_m: Option<f32>) -> crate::Result<Motion> {
+    let bvh = motion_datasets::bvh::Bvh::read(path)?;
+    let (frames, fps, _) = crate::import::positions_from_bvh(&bvh, path, scale_to_m)?;
+    Ok(motion_from_positions(&frames, fps, Target::Canonical).resampled(crate::CANONICAL_FPS).on_floor())
+}
