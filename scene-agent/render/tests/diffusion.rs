@@ -338,3 +338,21 @@ fn comfyui_graph_timeout_while_waiting() {
     let err = run(&mut c, &temporal(), &poses, &tmp.path().join("out")).expect_err("never done");
     assert!(matches!(err, DiffusionError::Timeout { .. }) && err.to_string().contains("/history/"), "{err}");
 }
+
+#[test]
+fn restart_discards_old_frames_and_settings() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let poses = pose_dir(tmp.path());
+    let faults = Faults::new();
+    let server = a1111_server(faults.clone());
+    let out = tmp.path().join("out");
+    run(&mut a1111(&server.url, Duration::from_secs(10)), &temporal(), &poses, &out).expect("render");
+    assert_eq!(raw_count(&out), FRAMES);
+    let t = TemporalOptions { every_nth: 3, ..temporal() };
+    let settings = settings("a1111", &t);
+    let s = render_sequence(&mut a1111(&server.url, Duration::from_secs(10)), &settings, &poses, FRAMES, 20.0, &out, true, None)
+        .expect("restart");
+    assert_eq!((s.generated, s.kept_from_before), (2, 0));
+    assert_eq!(raw_count(&out), 2, "frames of the old selection are gone");
+    assert_eq!(std::fs::read_dir(out.join("frames")).expect("frames").count(), 2);
+}

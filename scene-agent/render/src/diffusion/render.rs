@@ -107,6 +107,12 @@ pub fn render_sequence(
     create_dir(&raw_dir)?;
     create_dir(&frames_dir)?;
     check_settings(out_dir, settings, restart)?;
+    if restart {
+        // Stale frames from another frame selection would leak into the preview.
+        for dir in [&raw_dir, &frames_dir] {
+            remove_frames(dir)?;
+        }
+    }
 
     let t = &settings.temporal;
     let todo: Vec<usize> = (0..frame_count).step_by(t.every_nth).collect();
@@ -146,6 +152,18 @@ pub fn render_sequence(
     summary.preview_apng = Some(write_apng_preview(&frames_dir, &todo, out_fps, &out_dir.join(PREVIEW_APNG))?);
     summary.preview_mp4 = write_mp4_preview(&frames_dir, out_fps, out_dir);
     Ok(summary)
+}
+
+fn remove_frames(dir: &Path) -> Result<(), DiffusionError> {
+    let io = |e: std::io::Error| crate::RenderError::Io { path: dir.to_path_buf(), source: e };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("frame_") && name.ends_with(".png") {
+            std::fs::remove_file(&path).map_err(io)?;
+        }
+    }
+    Ok(())
 }
 
 fn read_valid_png(path: &Path) -> Option<Vec<u8>> {
