@@ -181,7 +181,8 @@ impl Projector {
     pub fn project(&self, p: [f64; 3]) -> Option<[f64; 2]> {
         let d = sub(p, self.position);
         let z = dot(d, self.forward);
-        if !(z > NEAR_M) {
+        // NaN and points at or behind the near plane are both rejected here.
+        if z.is_nan() || z <= NEAR_M {
             return None;
         }
         let x = self.width_px as f64 / 2.0 + self.focal_px * dot(d, self.right) / z;

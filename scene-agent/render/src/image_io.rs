@@ -49,16 +49,15 @@ pub fn downscale(src: &Canvas, factor: u32) -> Canvas {
             let mut n = 0u32;
             for sy in y * f..((y + 1) * f).min(src.height) {
                 for sx in x * f..((x + 1) * f).min(src.width) {
-                    let p = src.pixel(sx, sy);
-                    for c in 0..3 {
-                        acc[c] += p[c] as u32;
+                    for (a, v) in acc.iter_mut().zip(src.pixel(sx, sy)) {
+                        *a += v as u32;
                     }
                     n += 1;
                 }
             }
             let i = (y as usize * w as usize + x as usize) * 3;
-            for c in 0..3 {
-                out.rgb[i + c] = (acc[c] / n.max(1)) as u8;
+            for (o, a) in out.rgb[i..i + 3].iter_mut().zip(acc) {
+                *o = (a / n.max(1)) as u8;
             }
         }
     }

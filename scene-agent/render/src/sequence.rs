@@ -305,8 +305,8 @@ impl PoseSceneFile {
                 }
             };
             for f in frames.iter_mut().flatten() {
-                for a in 0..3 {
-                    f[a] += c.offset[a];
+                for (v, o) in f.iter_mut().zip(c.offset) {
+                    *v += o;
                 }
             }
             characters.push(Character { name, frames });

@@ -9,7 +9,7 @@ use common::{a1111_server, comfy_server, fake_diffusion, Faults};
 use scene_render::diffusion::a1111::A1111;
 use scene_render::diffusion::comfyui::ComfyUi;
 use scene_render::diffusion::http::Http;
-use scene_render::diffusion::render::{frame_name, render_sequence, RenderSettings, RenderSummary, TemporalOptions};
+use scene_render::diffusion::render::{frame_name, render_sequence, PoseInput, RenderSettings, RenderSummary, TemporalOptions};
 use scene_render::diffusion::{Backend, ControlMode, ControlNetParams, DiffusionError, GenParams};
 use scene_render::image_io::decode_png;
 use scene_render::sequence::{pose_png_name, write_pose_folder, Character, PoseSequence};
@@ -98,7 +98,7 @@ fn settings(backend: &str, t: &TemporalOptions) -> RenderSettings {
 
 fn run(backend: &mut dyn Backend, t: &TemporalOptions, poses: &Path, out: &Path) -> Result<RenderSummary, DiffusionError> {
     let settings = settings(backend.name(), t);
-    render_sequence(backend, &settings, poses, FRAMES, 20.0, out, false, None)
+    render_sequence(backend, &settings, PoseInput { dir: poses, frames: FRAMES, fps: 20.0 }, out, false, None)
 }
 
 fn a1111(url: &str, timeout: Duration) -> A1111 {
@@ -350,7 +350,7 @@ fn restart_discards_old_frames_and_settings() {
     assert_eq!(raw_count(&out), FRAMES);
     let t = TemporalOptions { every_nth: 3, ..temporal() };
     let settings = settings("a1111", &t);
-    let s = render_sequence(&mut a1111(&server.url, Duration::from_secs(10)), &settings, &poses, FRAMES, 20.0, &out, true, None)
+    let s = render_sequence(&mut a1111(&server.url, Duration::from_secs(10)), &settings, PoseInput { dir: &poses, frames: FRAMES, fps: 20.0 }, &out, true, None)
         .expect("restart");
     assert_eq!((s.generated, s.kept_from_before), (2, 0));
     assert_eq!(raw_count(&out), 2, "frames of the old selection are gone");

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use scene_render::diffusion::a1111::A1111;
 use scene_render::diffusion::comfyui::ComfyUi;
 use scene_render::diffusion::http::{authorization_from_secret, Http};
-use scene_render::diffusion::render::{render_sequence, RenderSettings, TemporalOptions};
+use scene_render::diffusion::render::{render_sequence, PoseInput, RenderSettings, TemporalOptions};
 use scene_render::diffusion::{Backend, ControlMode, ControlNetParams, GenParams};
 use scene_render::sequence::{write_pose_folder, PosesManifest, MANIFEST_NAME};
 use std::path::PathBuf;
@@ -165,16 +165,8 @@ pub fn run(args: RenderArgs) -> Result<()> {
     let settings = RenderSettings { backend: backend.name().to_string(), generation: params, controlnet: cn, temporal };
 
     let pb = progress_bar(0, backend.name());
-    let result = render_sequence(
-        backend.as_mut(),
-        &settings,
-        &pose_dir,
-        manifest.frames,
-        manifest.fps,
-        &args.output,
-        args.restart,
-        Some(&pb),
-    );
+    let poses = PoseInput { dir: &pose_dir, frames: manifest.frames, fps: manifest.fps };
+    let result = render_sequence(backend.as_mut(), &settings, poses, &args.output, args.restart, Some(&pb));
     pb.finish();
     let summary = match result {
         Ok(s) => s,

@@ -88,18 +88,24 @@ pub struct RenderSummary {
     pub preview_mp4: Option<PathBuf>,
 }
 
-/// Diffuse the frames of `pose_dir` (`pose_NNNNN.png`, `frame_count` of them) into `out_dir`.
-/// `restart` discards earlier raw frames instead of resuming.
+/// A folder of pose frames (`pose_NNNNN.png`, `frames` of them) at `fps`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoseInput<'a> {
+    pub dir: &'a Path,
+    pub frames: usize,
+    pub fps: f64,
+}
+
+/// Diffuse the pose frames into `out_dir`. `restart` discards earlier frames instead of resuming.
 pub fn render_sequence(
     backend: &mut dyn Backend,
     settings: &RenderSettings,
-    pose_dir: &Path,
-    frame_count: usize,
-    fps: f64,
+    poses: PoseInput<'_>,
     out_dir: &Path,
     restart: bool,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<RenderSummary, DiffusionError> {
+    let PoseInput { dir: pose_dir, frames: frame_count, fps } = poses;
     settings.temporal.validate()?;
     create_dir(out_dir)?;
     let raw_dir = out_dir.join(RAW_DIR);
@@ -250,9 +256,10 @@ fn write_final_frames(raw_dir: &Path, frames_dir: &Path, todo: &[usize], weights
     let mut cache: Vec<(usize, Canvas)> = Vec::new();
     for (pos, &f) in todo.iter().enumerate() {
         cache.retain(|(p, _)| *p + half >= pos);
-        for p in pos.saturating_sub(half)..=(pos + half).min(todo.len() - 1) {
+        let lo = pos.saturating_sub(half);
+        for (p, &frame) in todo.iter().enumerate().take(pos + half + 1).skip(lo) {
             if !cache.iter().any(|(q, _)| *q == p) {
-                cache.push((p, load(raw_dir, todo[p])?));
+                cache.push((p, load(raw_dir, frame)?));
             }
         }
         let neighbours: Vec<Option<&Canvas>> = (0..w.len())

@@ -63,7 +63,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 => {
+            b'%' if i + 2 < b.len() => {
                 let h = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
                 match h {
                     Some(v) => {
@@ -279,7 +279,7 @@ pub fn a1111_generate(body: &Value, img2img: bool) -> Result<Vec<u8>, String> {
     }
     let weight = num(unit, "weight")?;
     let (gs, ge) = (num(unit, "guidance_start")?, num(unit, "guidance_end")?);
-    if !(0.0..=2.0).contains(&weight) || !(0.0 <= gs && gs <= ge && ge <= 1.0) {
+    if !((0.0..=2.0).contains(&weight) && 0.0 <= gs && gs <= ge && ge <= 1.0) {
         return Err("weight / guidance range invalid".into());
     }
     let mode = unit.get("control_mode").ok_or("control_mode missing")?;
@@ -426,7 +426,10 @@ pub fn comfy_validate(graph: &Value, uploads: &HashMap<String, Vec<u8>>) -> Resu
 }
 
 /// Parse `multipart/form-data` into (field name → (file name, bytes)).
-fn parse_multipart(req: &Request) -> Result<HashMap<String, (Option<String>, Vec<u8>)>, String> {
+/// Field name → (file name, bytes).
+type Parts = HashMap<String, (Option<String>, Vec<u8>)>;
+
+fn parse_multipart(req: &Request) -> Result<Parts, String> {
     let ct = req.headers.get("content-type").ok_or("no content-type")?;
     let boundary = ct.split("boundary=").nth(1).ok_or("multipart without boundary")?.trim_matches('"');
     let delim = format!("--{boundary}");
