@@ -341,6 +341,10 @@ impl PoseDrawer {
 
     /// Draw one person: limbs first, then joints (the annotator draws people one after another).
     pub fn draw_person(&mut self, canvas: &mut Canvas, pose: &Pose18) {
+        // Keypoints far outside any canvas (e.g. from hand-edited JSON) are skipped: the integer
+        // rasteriser needs coordinates well inside i32 range.
+        let sane = |p: &[f64; 2]| p.iter().all(|v| v.is_finite() && v.abs() < 1.0e5);
+        let pose: Pose18 = pose.map(|k| k.filter(sane));
         for (i, &(a, b)) in LIMBS.iter().enumerate() {
             let (Some(p), Some(q)) = (pose[a], pose[b]) else { continue };
             let (mx, my) = ((p[0] + q[0]) / 2.0, (p[1] + q[1]) / 2.0);
@@ -383,6 +387,12 @@ mod tests {
     #[test]
     fn clipped_circle_and_poly_do_not_panic() {
         let mut c = Canvas::new(8, 8);
+        let mut wild: Pose18 = [None; 18];
+        wild[1] = Some([-9.0e4, 3.0]);
+        wild[2] = Some([9.0e4, 5.0]);
+        wild[3] = Some([f64::MAX, 1.0]);
+        PoseDrawer::new().draw_person(&mut c, &wild);
+        c.clear();
         fill_circle(&mut c, (0, 0), 4, [1, 2, 3]);
         let mut poly = Vec::new();
         ellipse_poly((1, 7), (30, 4), 33, &mut poly);

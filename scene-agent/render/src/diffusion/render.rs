@@ -107,6 +107,12 @@ pub fn render_sequence(
 ) -> Result<RenderSummary, DiffusionError> {
     let PoseInput { dir: pose_dir, frames: frame_count, fps } = poses;
     settings.temporal.validate()?;
+    if frame_count == 0 || frame_count > crate::sequence::MAX_FRAMES {
+        return Err(DiffusionError::Config(format!(
+            "{frame_count} pose frames outside 1..={}",
+            crate::sequence::MAX_FRAMES
+        )));
+    }
     create_dir(out_dir)?;
     let raw_dir = out_dir.join(RAW_DIR);
     let frames_dir = out_dir.join(FRAMES_DIR);
