@@ -7,9 +7,9 @@
 //! JSON list of [`ClipEntry`] (rows `start..start + frames` of `features` belong to the clip).
 
 use crate::error::{MotionError, Result};
-use crate::features::{canonicalize, encode, FEATURE_DIM};
+use crate::features::{canonicalize, decode, encode, FEATURE_DIM};
 use crate::quality::{clip_quality, ClipQuality};
-use crate::retarget::{retarget_bvh_clip, BANDAI_SCALE_TO_M};
+use crate::retarget::{position_error, retarget_bvh_clip, BANDAI_SCALE_TO_M};
 use motion_datasets::bandai::{read_all, BandaiClip};
 use motion_datasets::captions::captions_for;
 use rand::seq::SliceRandom;
@@ -165,16 +165,23 @@ impl DatasetCache {
 
 /// Assigns each take to a split: within every (dataset, action, style) group the takes are
 /// shuffled with the seed, then ~test_fraction go to test and ~val_fraction to val (at least one
-/// each once a group has three takes), the rest to train.
+/// each once a group has three takes), the rest to train. Smaller groups are pooled by action.
 pub fn assign_splits(clips: &[BandaiClip], opts: &BuildOptions) -> Vec<Split> {
     let mut groups: BTreeMap<(u8, &str, &str), Vec<usize>> = BTreeMap::new();
     for (i, c) in clips.iter().enumerate() {
         groups.entry((c.dataset, &c.content, &c.style)).or_default().push(i);
     }
+    // Groups with fewer than three takes (dataset 1 has one take per action and style) are
+    // pooled per action, so every action still reaches val and test.
+    let mut pooled: BTreeMap<(u8, &str, &str), Vec<usize>> = BTreeMap::new();
+    for ((d, action, style), members) in groups {
+        let key = if members.len() >= 3 { (d, action, style) } else { (d, action, "") };
+        pooled.entry(key).or_default().extend(members);
+    }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
     let mut out = vec![Split::Train; clips.len()];
-    for members in groups.values_mut() {
-        members.sort_by(|&a, &b| clips[a].take.cmp(&clips[b].take));
+    for members in pooled.values_mut() {
+        members.sort_by(|&a, &b| (&clips[a].style, &clips[a].take).cmp(&(&clips[b].style, &clips[b].take)));
         members.shuffle(&mut rng);
         let n = members.len();
         let pick = |f: f32| if n >= 3 { ((n as f32 * f).round() as usize).max(1) } else { 0 };
@@ -209,8 +216,12 @@ pub fn build(source: &Path, opts: &BuildOptions, progress: &(dyn Fn(usize, usize
                     if m.num_frames() < 2 {
                         return Err("fewer than 2 frames".to_string());
                     }
-                    let q = clip_quality(&m);
-                    Ok((encode(&canonicalize(&m)), q))
+                    let mut q = clip_quality(&m);
+                    let canonical = canonicalize(&m);
+                    let rows = encode(&canonical);
+                    // Every cached clip must decode back to its joint positions.
+                    q.encode_decode_max_error_m = position_error(&canonical.joint_positions(), &decode(&rows).joint_positions()).max_m;
+                    Ok((rows, q))
                 });
                 if let Ok(mut g) = results.lock() {
                     g[i] = Some(r);
@@ -284,6 +295,7 @@ mod tests {
         }
         clips.push(clip("bow", "sad", 1));
         clips.push(clip("bow", "sad", 2));
+        clips.push(clip("kick", "sad", 1));
         let opts = BuildOptions::default();
         let a = assign_splits(&clips, &opts);
         assert_eq!(a, assign_splits(&clips, &opts), "same seed, same split");
@@ -293,8 +305,12 @@ mod tests {
             let count = |s: Split| clips.iter().zip(&a).filter(|(c, x)| c.content == action && **x == s).count();
             assert_eq!((count(Split::Train), count(Split::Val), count(Split::Test)), (16, 2, 2), "{action}");
         }
-        // Groups too small to split stay in train.
+        // Groups too small to split stay in train unless pooling by action gives three clips.
         assert!(clips.iter().zip(&a).filter(|(c, _)| c.content == "bow").all(|(_, s)| *s == Split::Train));
+        clips.push(clip("bow", "happy", 1));
+        let b = assign_splits(&clips, &opts);
+        let bows: Vec<_> = clips.iter().zip(&b).filter(|(c, _)| c.content == "bow").map(|(_, s)| *s).collect();
+        assert_eq!(bows.iter().filter(|s| **s == Split::Test).count(), 1, "{bows:?}");
     }
 
     #[test]

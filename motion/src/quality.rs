@@ -20,6 +20,9 @@ pub struct ClipQuality {
     pub knees_flipped_frames: usize,
     /// Frames where left and right hips or shoulders swap sides relative to the body's facing.
     pub sides_swapped_frames: usize,
+    /// Largest joint position error after encoding to features and decoding (set by the
+    /// dataset build), metres.
+    pub encode_decode_max_error_m: f32,
 }
 
 pub const FLOOR_TOLERANCE_M: f32 = 0.02;
@@ -63,5 +66,6 @@ pub fn clip_quality(motion: &Motion) -> ClipQuality {
         feet_on_floor_fraction: if n == 0 { 0.0 } else { on_floor as f32 / n as f32 },
         knees_flipped_frames: knees,
         sides_swapped_frames: sides,
+        encode_decode_max_error_m: 0.0,
     }
 }

@@ -1,1 +1,29 @@
-fn main() {}
+//! `motion`: the command-line front of the motion toolkit. Each subcommand is a thin layer over
+//! the library crates; see `motion <command> --help`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "motion", version, about = "Character motion toolkit: convert mocap and joint files, build the training cache.", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert between BVH, HumanML3D 263-dim .npy, joint-position .npy [frames, 22, 3] and GLB.
+    Convert(cmd::convert::ConvertArgs),
+    /// Build or inspect the training dataset cache.
+    #[command(subcommand)]
+    Dataset(cmd::dataset::DatasetCommand),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Convert(a) => cmd::convert::run(a),
+        Command::Dataset(c) => cmd::dataset::run(c),
+    }
+}

@@ -220,7 +220,7 @@ impl TextEncoder {
                 .try_into_data()
                 .map_err(|e| TextEncoderError::Device(format!("{e:?}")))?;
             let flat: Vec<f32> =
-                data.into_vec().map_err(|e| TextEncoderError::Device(format!("{e:?}")))?;
+                data.try_into_vec().map_err(|e| TextEncoderError::Device(format!("{e:?}")))?;
             for row in flat.chunks_exact(EMBEDDING_DIM) {
                 let mut v = [0f32; EMBEDDING_DIM];
                 v.copy_from_slice(row);
