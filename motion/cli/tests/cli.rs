@@ -1,0 +1,146 @@
+//! The `motion` binary end to end: conversions that real tools open (checked with the Khronos
+//! glTF validator), round trips, and clear refusals of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn motion(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motion")).args(args).output().expect("run motion")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Runs the Khronos glTF validator (tools/gltf-validator) and returns its JSON report.
+fn validate(glb: &Path) -> serde_json::Value {
+    let tool = repo().join("tools/gltf-validator");
+    assert!(
+        tool.join("node_modules/gltf-validator").is_dir(),
+        "the glTF validator is not installed: run `npm ci --prefix tools/gltf-validator` (.ci/run does)"
+    );
+    let o = Command::new("node").arg(tool.join("validate.mjs")).arg(glb).output().expect("node must be installed to run the glTF validator");
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("validator output is not JSON ({e}): {}", text(&o)))
+}
+
+fn assert_clean(glb: &Path) {
+    let r = validate(glb);
+    assert_eq!((r["numErrors"].as_u64(), r["numWarnings"].as_u64()), (Some(0), Some(0)), "{}: {r:#}", glb.display());
+}
+
+/// "mean 0.0001 cm" → 0.0001
+fn mean_error_cm(out: &str) -> f64 {
+    let after = out.split("mean ").nth(1).expect("error line");
+    after.split(" cm").next().and_then(|v| v.trim().parse().ok()).expect("number")
+}
+
+#[test]
+fn humanml3d_joints_and_features_become_valid_glb_within_a_centimetre() {
+    let dir = tempfile::tempdir().unwrap();
+    for (input, name) in [("new_joints/012314.npy", "joints.glb"), ("new_joint_vecs/012314.npy", "vecs.glb")] {
+        let src = repo().join("../shared/data/humanml3d").join(input);
+        let out = dir.path().join(name);
+        let o = motion(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o));
+        let mean = mean_error_cm(&text(&o));
+        println!("{input}: mean position error {mean} cm");
+        assert!(mean < 1.0, "{}", text(&o));
+        assert_clean(&out);
+    }
+}
+
+#[test]
+fn bandai_bvh_converts_to_clean_glb_bvh_and_npy() {
+    let dir = tempfile::tempdir().unwrap();
+    for clip in ["dataset-1_dash_normal_001", "dataset-2_wave-left-hand_active_011"] {
+        let src = repo().join("tests/fixtures/bandai").join(format!("{clip}.bvh"));
+        for ext in ["glb", "bvh", "npy"] {
+            let out = dir.path().join(format!("{clip}.{ext}"));
+            let o = motion(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", text(&o));
+            assert!(text(&o).contains("Bandai Namco"), "{}", text(&o));
+            assert!(mean_error_cm(&text(&o)) < 1.0);
+        }
+        assert_clean(&dir.path().join(format!("{clip}.glb")));
+        // Our BVH reads back (canonical names) and converts again without loss.
+        let again = dir.path().join(format!("{clip}-again.npy"));
+        let o = motion(&["convert", dir.path().join(format!("{clip}.bvh")).to_str().unwrap(), "-o", again.to_str().unwrap()]);
+        assert!(o.status.success() && text(&o).contains("canonical joint names"), "{}", text(&o));
+        let a = motion_datasets::humanml3d::read_joint_positions(&dir.path().join(format!("{clip}.npy"))).unwrap();
+        let b = motion_datasets::humanml3d::read_joint_positions(&again).unwrap();
+        assert_eq!(a.len(), b.len());
+        let max = a.iter().zip(&b).flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2)).sqrt())).fold(0.0f32, f32::max);
+        assert!(max < 1e-3, "BVH round trip moved a joint by {max} m");
+    }
+}
+
+#[test]
+fn canonical_retarget_output_is_valid_and_resampled() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = repo().join("tests/fixtures/bandai/dataset-2_wave-left-hand_active_011.bvh");
+    let out = dir.path().join("w.glb");
+    let o = motion(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--canonical", "--fps", "30"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("at 30 fps"), "{}", text(&o));
+    assert_clean(&out);
+}
+
+#[test]
+fn bad_input_is_refused_clearly_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.glb");
+    let o_str = out.to_str().unwrap();
+    let cases: Vec<(Vec<u8>, &str, &str)> = vec![
+        (b"HIERARCHY\nROOT Hips\n{\nOFFSET 0 0 zero\n".to_vec(), "bad.bvh", "bad.bvh:4"),
+        (b"not a numpy file".to_vec(), "bad.npy", "not a valid .npy"),
+        (b"glTF garbage".to_vec(), "bad.glb", "not a valid glTF"),
+        (b"whatever".to_vec(), "bad.txt", "unknown file type"),
+    ];
+    for (bytes, name, expect) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = motion(&["convert", p.to_str().unwrap(), "-o", o_str]);
+        assert!(!o.status.success());
+        assert!(text(&o).contains(expect), "{name}: {}", text(&o));
+        assert!(!text(&o).contains("panicked"), "{}", text(&o));
+    }
+    let o = motion(&["convert", "/nonexistent/x.bvh", "-o", o_str]);
+    assert!(!o.status.success() && text(&o).contains("/nonexistent/x.bvh"));
+    // Nothing, not even a temporary file, was left behind.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).filter(|n| !n.to_string_lossy().starts_with("bad.")).collect();
+    assert!(left.is_empty(), "{left:?}");
+    // An existing output is kept unless --force.
+    std::fs::write(&out, b"keep me").unwrap();
+    let src = repo().join("tests/fixtures/bandai/dataset-1_dash_normal_001.bvh");
+    let o = motion(&["convert", src.to_str().unwrap(), "-o", o_str]);
+    assert!(!o.status.success() && text(&o).contains("--force"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
+}
+
+#[test]
+fn dataset_build_on_fixture_clips() {
+    let dir = tempfile::tempdir().unwrap();
+    // Lay the fixtures out as the real dataset folders.
+    for (n, clip, content, style) in [(1, "dataset-1_dash_normal_001", "dash", "normal"), (2, "dataset-2_wave-left-hand_active_011", "wave-left-hand", "active")] {
+        let d = dir.path().join(format!("src/Bandai-Namco-Research-Motiondataset-{n}"));
+        std::fs::create_dir_all(d.join("cfg")).unwrap();
+        std::fs::create_dir_all(d.join("data")).unwrap();
+        std::fs::write(d.join("cfg/content_label.txt"), format!("dataset-{n}_{content}\n")).unwrap();
+        std::fs::write(d.join("cfg/style_label.txt"), format!("dataset-{n}_{style}\n")).unwrap();
+        std::fs::copy(repo().join(format!("tests/fixtures/bandai/{clip}.bvh")), d.join(format!("data/{clip}.bvh"))).unwrap();
+        std::fs::write(d.join(format!("data/{clip}.json")), r#"{"content": 0, "style": 0}"#).unwrap();
+    }
+    let out = dir.path().join("cache");
+    let o = motion(&["dataset", "build", "--source", dir.path().join("src").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("all         2"), "{t}");
+    assert!(t.contains("knee bent the wrong way: 0; with left/right swapped: 0"), "{t}");
+    assert!(out.join("dataset.safetensors").is_file() && out.join("contact-sheet.png").is_file());
+    let info = motion(&["dataset", "info", out.to_str().unwrap()]);
+    assert!(info.status.success() && text(&info).contains("train"), "{}", text(&info));
+}
