@@ -356,3 +356,28 @@ fn restart_discards_old_frames_and_settings() {
     assert_eq!(raw_count(&out), 2, "frames of the old selection are gone");
     assert_eq!(std::fs::read_dir(out.join("frames")).expect("frames").count(), 2);
 }
+
+#[test]
+fn credentials_go_in_the_authorization_header_only() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let poses = pose_dir(tmp.path());
+    let server = common::serve(|req| {
+        if req.headers.get("authorization").map(String::as_str) != Some("Basic dXNlcjpzM2NyZXQ=") {
+            return common::Response::error(401, "Not authenticated");
+        }
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        match common::a1111_generate(&body, false) {
+            Ok(png) => common::Response::json(200, &serde_json::json!({ "images": [B64.encode(png)] })),
+            Err(e) => common::Response::error(422, &e),
+        }
+    });
+    let out = tmp.path().join("out");
+    let err = run(&mut a1111(&server.url, Duration::from_secs(10)), &temporal(), &poses, &out).expect_err("401");
+    assert!(matches!(err, DiffusionError::Status { status: 401, .. }), "{err:?}");
+    let auth = scene_render::diffusion::http::authorization_from_secret("user:s3cret");
+    let http = Http::new(&server.url, Duration::from_secs(10), Some(auth)).expect("http");
+    let mut backend = A1111::new(http, gen_params(), cn()).expect("backend");
+    run(&mut backend, &temporal(), &poses, &out).expect("authenticated");
+    let settings = std::fs::read_to_string(out.join("render.json")).expect("settings");
+    assert!(!settings.contains("s3cret") && !settings.contains("dXNlcjpzM2NyZXQ"));
+}

@@ -37,7 +37,14 @@ impl Http {
     /// (`Basic …` / `Bearer …`) or `None`.
     pub fn new(base_url: &str, timeout: Duration, authorization: Option<String>) -> Result<Self, DiffusionError> {
         let base = base_url.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
+        let authority = base.split_once("://").map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        // URLs end up in error messages, so they must not carry credentials.
+        if authority.contains('@') {
+            return Err(DiffusionError::Config(
+                "the server URL contains credentials; pass them with --auth-env instead".into(),
+            ));
+        }
+        if !(base.starts_with("http://") || base.starts_with("https://")) || authority.is_empty() {
             return Err(DiffusionError::Config(format!("server URL {base_url:?} must start with http:// or https://")));
         }
         let config = ureq::Agent::config_builder()
@@ -180,5 +187,26 @@ pub fn authorization_from_secret(secret: &str) -> String {
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
     } else {
         format!("Bearer {s}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_with_credentials_are_refused_without_echoing_them() {
+        let err = Http::new("http://bob:hunter2@127.0.0.1:7860", Duration::from_secs(1), None).err().expect("refused");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(Http::new("ftp://x", Duration::from_secs(1), None).is_err());
+        assert!(Http::new("http://", Duration::from_secs(1), None).is_err());
+        assert!(Http::new("http://127.0.0.1:7860/", Duration::from_secs(1), None).is_ok());
+    }
+
+    #[test]
+    fn auth_header_forms() {
+        assert_eq!(authorization_from_secret("user:pw"), "Basic dXNlcjpwdw==");
+        assert_eq!(authorization_from_secret("tok"), "Bearer tok");
+        assert_eq!(authorization_from_secret("Bearer tok"), "Bearer tok");
     }
 }
