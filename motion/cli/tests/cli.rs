@@ -85,7 +85,7 @@ fn canonical_retarget_output_is_valid_and_resampled() {
     let out = dir.path().join("w.glb");
     let o = motion(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--canonical", "--fps", "30"]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("at 30 fps"), "{}", text(&o));
+    assert!(text(&o).contains("at 30.00 fps"), "{}", text(&o));
     assert_clean(&out);
 }
 

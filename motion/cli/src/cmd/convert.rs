@@ -44,12 +44,12 @@ pub fn run(a: ConvertArgs) -> anyhow::Result<()> {
         npy_fps: a.npy_fps,
     };
     let r = convert(&a.input, &a.output, &opts).with_context(|| format!("converting {}", a.input.display()))?;
-    println!("read    {} ({} frames at {} fps)", r.source, r.input_frames, r.input_fps);
+    println!("read    {} ({} frames at {:.2} fps)", r.source, r.input_frames, r.input_fps);
     if a.canonical {
         println!("retargeted onto the canonical skeleton (positions differ by design)");
     } else {
-        println!("position error of solved rotations: mean {:.4} cm, max {:.4} cm", r.error.mean_m * 100.0, r.error.max_m * 100.0);
+        println!("position error of solved rotations: mean {:.3e} cm, max {:.3e} cm", r.error.mean_m * 100.0, r.error.max_m * 100.0);
     }
-    println!("wrote   {} ({} frames at {} fps)", a.output.display(), r.output_frames, r.output_fps);
+    println!("wrote   {} ({} frames at {:.2} fps)", a.output.display(), r.output_frames, r.output_fps);
     Ok(())
 }
