@@ -51,18 +51,15 @@ pub fn read_floats(path: &Path) -> Result<FloatArray> {
     Ok(FloatArray { shape, data })
 }
 
-/// Writes a C-order little-endian f32 `.npy` file.
-pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
+/// Serialises a C-order little-endian f32 `.npy` array.
+pub fn f32_npy_bytes(shape: &[usize], data: &[f32]) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    {
-        let mut w = npyz::WriteOptions::<f32>::new()
-            .default_dtype()
-            .shape(&shape.iter().map(|&d| d as u64).collect::<Vec<_>>())
-            .writer(&mut bytes)
-            .begin_nd()
-            .map_err(|e| DatasetError::io(path, e))?;
-        w.extend(data.iter().copied()).map_err(|e| DatasetError::io(path, e))?;
-        w.finish().map_err(|e| DatasetError::io(path, e))?;
-    }
-    std::fs::write(path, bytes).map_err(|e| DatasetError::io(path, e))
+    let mut w = npyz::WriteOptions::<f32>::new()
+        .default_dtype()
+        .shape(&shape.iter().map(|&d| d as u64).collect::<Vec<_>>())
+        .writer(&mut bytes)
+        .begin_nd()?;
+    w.extend(data.iter().copied())?;
+    w.finish()?;
+    Ok(bytes)
 }
