@@ -105,6 +105,12 @@ struct Weights<'a> {
 impl Weights<'_> {
     /// Reads tensor `name` as F32 with exactly `shape` and returns it on the device.
     fn get<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>, TextEncoderError> {
+        let values = self.values(name, &shape)?;
+        Ok(Tensor::from_data(TensorData::new(values, shape), self.device))
+    }
+
+    /// Reads tensor `name` as F32 with exactly `shape`, row-major host values.
+    fn values(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, TextEncoderError> {
         let full = format!("{}{name}", self.prefix);
         let path: PathBuf = self.path.to_path_buf();
         let view = self
@@ -128,19 +134,23 @@ impl Weights<'_> {
             });
         }
         // safetensors data is little-endian and may be unaligned: decode bytewise.
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        Ok(Tensor::from_data(TensorData::new(values, shape), self.device))
+        Ok(view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 
     /// torch `nn.Linear` stores weight as [out, in]; burn's `Linear` wants [in, out].
     fn linear(&self, name: &str, d_in: usize, d_out: usize) -> Result<Linear, TextEncoderError> {
-        let w = self.get(&format!("{name}.weight"), [d_out, d_in])?;
+        // Transposed on the host so the device tensor is contiguous [in, out]: a transposed view
+        // would make every matmul work on a strided weight.
+        let w = self.values(&format!("{name}.weight"), &[d_out, d_in])?;
+        let mut wt = vec![0f32; w.len()];
+        for (o, row) in w.chunks_exact(d_in).enumerate() {
+            for (i, &x) in row.iter().enumerate() {
+                wt[i * d_out + o] = x;
+            }
+        }
+        let w = Tensor::from_data(TensorData::new(wt, [d_in, d_out]), self.device);
         let b = self.get(&format!("{name}.bias"), [d_out])?;
-        Ok(Linear { weight: Param::from_tensor(w.transpose()), bias: Some(Param::from_tensor(b)) })
+        Ok(Linear { weight: Param::from_tensor(w), bias: Some(Param::from_tensor(b)) })
     }
 
     fn layer_norm(&self, name: &str, d: usize, eps: f64) -> Result<LayerNorm, TextEncoderError> {
