@@ -6,6 +6,7 @@ mod llm_args;
 mod session;
 
 mod cmd {
+    pub mod build;
     pub mod chat;
     pub mod plan;
     pub mod poses;
@@ -36,17 +37,28 @@ enum Command {
     Validate(cmd::validate::ValidateArgs),
     /// Print the JSON Schema of the scene-script format.
     Schema,
+    /// Build a scene script into motion: OUT/scene.glb (all characters + camera) and a manifest.
+    Build(cmd::build::BuildArgs),
     /// Draw OpenPose frames (PNG + OpenPose JSON + contact sheet) of the characters.
     Poses(cmd::poses::PosesArgs),
     /// Send pose frames through Stable Diffusion (A1111 or ComfyUI) with ControlNet openpose.
     Render(cmd::render::RenderArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() {
+    // Errors are for users: print the message chain, not a backtrace.
+    if let Err(e) = dispatch(Cli::parse().command) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Plan(a) => cmd::plan::run(a),
         Command::Chat(a) => cmd::chat::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Build(a) => cmd::build::run(a),
         Command::Poses(a) => cmd::poses::run(a),
         Command::Render(a) => cmd::render::run(a),
         Command::Schema => {
