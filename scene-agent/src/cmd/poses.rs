@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// Where the characters and the camera come from; shared with `render`.
 #[derive(Debug, Clone, Args)]
 pub struct SceneInputArgs {
-    /// A pose-scene `.json` (characters + optional camera), or one or more joint-position `.npy`
+    /// A scene script `.json` (built with the dataset motions and drawn with its camera), a
+    /// pose-scene `.json` (characters + optional camera), or one or more joint-position `.npy`
     /// files of shape [frames, 22, 3] (one character each).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
@@ -35,6 +36,9 @@ pub struct SceneInputArgs {
     /// Offset between successive .npy characters along X, metres (0 = as recorded).
     #[arg(long, default_value_t = 0.0)]
     pub spacing_m: f32,
+    /// For a scene script: where its motions come from (it is built first, as `build` does).
+    #[command(flatten)]
+    pub source: super::build::MotionSourceArgs,
 }
 
 fn parse_vec3(s: &str) -> Result<[f64; 3], String> {
@@ -52,7 +56,15 @@ impl SceneInputArgs {
     /// Build the pose sequence from a scene file or from motion files plus camera flags.
     pub fn load(&self) -> Result<PoseSequence> {
         let is_json = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let mut seq = if self.inputs.len() == 1 && is_json(&self.inputs[0]) {
+        let is_scene_script = |p: &Path| {
+            std::fs::read_to_string(p).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).is_some_and(|v| v.get("version").is_some())
+        };
+        let mut seq = if self.inputs.len() == 1 && is_json(&self.inputs[0]) && is_scene_script(&self.inputs[0]) {
+            // A scene script: build the motions, then draw with the scene's camera and size.
+            let scene = super::build::load_scene(&self.inputs[0])?;
+            let built = super::build::build(&scene, &self.source)?;
+            super::build::pose_sequence(&scene, &built)
+        } else if self.inputs.len() == 1 && is_json(&self.inputs[0]) {
             PoseSceneFile::load(&self.inputs[0]).with_context(|| format!("loading scene {}", self.inputs[0].display()))?
         } else {
             if self.inputs.iter().any(|p| is_json(p)) {
