@@ -212,9 +212,9 @@ impl Agent {
     /// and solved; on failure nothing should be saved.
     pub fn run(&mut self, history: &[ChatLine], current: Option<&SceneScript>, user: &str) -> Result<TurnOutcome, AgentError> {
         if self.caps.tools {
-            match self.run_tools(history, current, user)? {
-                Some(out) => return Ok(out),
-                None => {} // tools refused: fall through
+            // None: the server refused tools; fall through to JSON mode.
+            if let Some(out) = self.run_tools(history, current, user)? {
+                return Ok(out);
             }
         }
         self.run_json(history, current, user)

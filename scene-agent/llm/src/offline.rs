@@ -96,9 +96,8 @@ fn tokenize(text: &str) -> Vec<Tok> {
             out.push(Tok::Word(t));
         };
         for c in raw.chars() {
-            if c.is_alphanumeric() || c == '-' || c == '\'' || (c == '.' && !word.is_empty() && word.chars().all(|d| d.is_ascii_digit() || d == '.')) {
-                word.push(c);
-            } else if c == '/' || c == '_' {
+            let decimal_point = c == '.' && !word.is_empty() && word.chars().all(|d| d.is_ascii_digit() || d == '.');
+            if c.is_alphanumeric() || matches!(c, '-' | '\'' | '/' | '_') || decimal_point {
                 word.push(c);
             } else {
                 flush(&mut word, &mut out);
@@ -373,7 +372,7 @@ pub fn plan_offline(instruction: &str, current: Option<&SceneScript>) -> Result<
     let mut clauses: Vec<(usize, usize)> = Vec::new();
     let mut s = 0;
     for k in 0..=n {
-        if k == n || toks[k] == Tok::Punct {
+        if toks.get(k).is_none_or(|t| *t == Tok::Punct) {
             if k > s {
                 clauses.push((s, k));
             }
