@@ -89,6 +89,21 @@ fn plan_offline_writes_a_valid_scene() {
 }
 
 #[test]
+fn plan_edit_changes_only_what_was_asked() {
+    let d = tmpdir("plan-edit");
+    let first = d.join("a.json");
+    let (o, all) = run(bin().args(["plan", "two people walk toward each other and wave, 8 seconds", "-o"]).arg(&first), None);
+    assert!(o.status.success(), "{all}");
+    let second = d.join("b.json");
+    let (o, all) = run(bin().args(["plan", "make the second one run instead", "--edit"]).arg(&first).arg("-o").arg(&second), None);
+    assert!(o.status.success(), "{all}");
+    let (a, b) = (read_scene(&first), read_scene(&second));
+    assert_eq!(a["characters"][1]["motions"][0]["action"], "walk", "the input file is untouched");
+    assert_eq!(b["characters"][1]["motions"][0]["action"], "run");
+    assert_eq!(a["characters"][0], b["characters"][0]);
+}
+
+#[test]
 fn plan_offline_says_what_it_did_not_understand() {
     let d = tmpdir("plan-unparsed");
     let out = d.join("scene.json");
