@@ -21,7 +21,13 @@ pub struct SessionFile {
     /// Base URL the capabilities belong to (no key).
     #[serde(default)]
     pub server: Option<String>,
+    /// Earlier scenes, newest last, for `/undo`.
+    #[serde(default)]
+    pub undo: Vec<SceneScript>,
 }
+
+/// How many earlier scenes `/undo` can go back.
+pub const UNDO_DEPTH: usize = 20;
 
 pub struct Session {
     pub dir: PathBuf,
@@ -39,7 +45,7 @@ impl Session {
             anyhow::ensure!(f.format == SESSION_FORMAT, "{} has format {:?}; this program reads {SESSION_FORMAT:?}", sp.display(), f.format);
             f
         } else {
-            SessionFile { format: SESSION_FORMAT.into(), history: vec![], caps: None, server: None }
+            SessionFile { format: SESSION_FORMAT.into(), history: vec![], caps: None, server: None, undo: vec![] }
         };
         let scp = join_inside(dir, "scene.json")?;
         let scene = if scp.exists() {
@@ -50,6 +56,26 @@ impl Session {
             None
         };
         Ok(Session { dir: dir.to_path_buf(), file, scene })
+    }
+
+    /// Replaces the scene, remembering the old one for `/undo`.
+    pub fn set_scene(&mut self, scene: SceneScript) {
+        if let Some(old) = self.scene.replace(scene) {
+            self.file.undo.push(old);
+            let extra = self.file.undo.len().saturating_sub(UNDO_DEPTH);
+            self.file.undo.drain(..extra);
+        }
+    }
+
+    /// Goes back to the previous scene; false when there is none.
+    pub fn undo(&mut self) -> bool {
+        match self.file.undo.pop() {
+            Some(prev) => {
+                self.scene = Some(prev);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn scene_path(&self) -> Result<PathBuf> {

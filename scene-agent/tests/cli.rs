@@ -229,6 +229,12 @@ fn chat_offline_persists_and_continues_editing() {
     let session: Value = serde_json::from_str(&std::fs::read_to_string(sess.join("session.json")).expect("session")).expect("json");
     assert_eq!(session["history"].as_array().map(Vec::len), Some(4));
     assert_eq!(session["history"][2]["content"], "make the second one run instead");
+    // /undo goes back to the first scene, also across processes.
+    let (o, all) = run(bin().args(["chat", "--offline", "--session"]).arg(&sess), Some("/undo\n"));
+    assert!(o.status.success() && all.contains("went back"), "{all}");
+    assert_eq!(read_scene(&sess.join("scene.json")), s1);
+    let (_, all) = run(bin().args(["chat", "--offline", "--session"]).arg(&sess), Some("/undo\n"));
+    assert!(all.contains("nothing to undo"), "{all}");
 }
 
 #[test]

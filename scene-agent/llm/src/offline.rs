@@ -485,6 +485,11 @@ pub fn plan_offline(instruction: &str, current: Option<&SceneScript>) -> Result<
                 m.duration *= f;
             }
         }
+        // Camera keyframes count frames: stretch them with the scene.
+        let cam = &mut script.camera;
+        for p in [&mut cam.distance, &mut cam.height, &mut cam.azimuth_deg, &mut cam.fov_deg].into_iter().flatten() {
+            *p = p.scaled(f);
+        }
     }
     let dur = script.duration;
     for (ci, acts) in per_char.iter().enumerate() {

@@ -79,6 +79,11 @@ fn edits_an_existing_scene() {
     assert!(p.script.characters[0].motions.iter().all(|m| m.style.as_deref() == Some("sad")));
     assert!(p.script.characters[1].motions.iter().all(|m| m.style.is_none()));
 
+    let dolly = plan_offline("two people bow, camera dollies in, 5 seconds", None).expect("plan").script;
+    let longer = plan_offline("make it 10 seconds", Some(&dolly)).expect("edit").script;
+    assert_eq!(longer.camera.distance, Some(Param::Schedule("0:(7), 200:(3.5)".into())), "camera keys follow the new length");
+    Scene::new(longer).expect("still valid");
+
     let p = plan_offline("remove the second one", Some(&first)).expect("edit");
     assert_eq!(p.script.characters.len(), 1);
     assert!(p.script.relations.is_empty());

@@ -195,6 +195,20 @@ impl Schedule {
         (lo, hi)
     }
 
+    /// The same curve stretched in time: every key frame multiplied by `factor` (rounded;
+    /// keys that collide are merged, the later one wins). Used when a scene's length changes.
+    pub fn scaled(&self, factor: f64) -> Schedule {
+        let mut keys: Vec<(u32, f64)> = Vec::with_capacity(self.keys.len());
+        for &(f, v) in &self.keys {
+            let nf = (f64::from(f) * factor).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+            match keys.last_mut() {
+                Some(last) if last.0 >= nf => last.1 = v,
+                _ => keys.push((nf, v)),
+            }
+        }
+        Schedule { keys }
+    }
+
     /// Back to the Deforum text form.
     pub fn to_text(&self) -> String {
         self.keys.iter().map(|(f, v)| format!("{f}:({v})")).collect::<Vec<_>>().join(", ")
@@ -202,6 +216,15 @@ impl Schedule {
 }
 
 impl Param {
+    /// Stretches a schedule in time (see [`Schedule::scaled`]); plain values and unparsable
+    /// schedules are returned unchanged (the validator reports the latter).
+    pub fn scaled(&self, factor: f64) -> Param {
+        match self {
+            Param::Schedule(s) => Schedule::parse(s).map(|sc| Param::Schedule(sc.scaled(factor).to_text())).unwrap_or_else(|_| self.clone()),
+            v => v.clone(),
+        }
+    }
+
     pub fn to_schedule(&self) -> Result<Schedule, ScheduleError> {
         match self {
             Param::Value(v) if v.is_finite() => Ok(Schedule::constant(*v)),
@@ -252,6 +275,15 @@ mod tests {
         // Two keys: cubic eases but stays between the values.
         let v = s.sample(20.0, Interpolation::Cubic);
         assert!(v < 5.0 && v > 3.5, "{v}");
+    }
+
+    #[test]
+    fn scaling_stretches_keys() {
+        let s = Schedule::parse("0:(5), 80:(3.5), 81:(1)").expect("valid");
+        assert_eq!(s.scaled(2.0).keys(), &[(0, 5.0), (160, 3.5), (162, 1.0)]);
+        assert_eq!(s.scaled(0.01).keys(), &[(0, 5.0), (1, 1.0)], "80 and 81 collapse onto frame 1; the later value wins");
+        assert_eq!(Param::Value(2.0).scaled(3.0), Param::Value(2.0));
+        assert_eq!(Param::Schedule("0:(1), 10:(2)".into()).scaled(0.5), Param::Schedule("0:(1), 5:(2)".into()));
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct ChatArgs {
 }
 
 const HELP: &str = "Type an instruction (\"two people walk toward each other and wave, 8 seconds\", \"make the second one run instead\").\n\
-Commands: /show (scene JSON), /summary, /save NAME.json (copy inside the session folder), /new (start over), /help, /quit";
+Commands: /show (scene JSON), /summary, /undo, /save NAME.json (copy inside the session folder), /new (start over), /help, /quit";
 
 pub fn run(a: ChatArgs) -> Result<()> {
     let mut session = Session::open(&a.session)?;
@@ -98,9 +98,19 @@ pub fn run(a: ChatArgs) -> Result<()> {
                         }
                     },
                 },
+                "undo" => {
+                    if session.undo() {
+                        session.file.history.push(ChatLine { role: "user".into(), content: "/undo (went back to the previous scene)".into() });
+                        session.save()?;
+                        println!("went back to the previous scene; saved {}", session.scene_path()?.display());
+                    } else {
+                        println!("nothing to undo");
+                    }
+                }
                 "new" => {
                     session.scene = None;
                     session.file.history.clear();
+                    session.file.undo.clear();
                     if let Ok(p) = session.scene_path() {
                         let _ = std::fs::remove_file(p);
                     }
@@ -163,6 +173,6 @@ fn turn(session: &mut Session, agent: Option<&mut Agent>, line: &str) -> Result<
         }
     };
     println!("{reply}");
-    session.scene = Some(scene.script);
+    session.set_scene(scene.script);
     Ok(reply)
 }
