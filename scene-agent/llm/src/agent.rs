@@ -29,11 +29,18 @@ pub struct Capabilities {
     pub tools: bool,
     pub tool_choice: bool,
     pub response_format: ResponseFormat,
+    /// Some reasoning models refuse a `temperature`.
+    #[serde(default = "yes")]
+    pub temperature: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Capabilities {
     fn default() -> Self {
-        Capabilities { tools: true, tool_choice: true, response_format: ResponseFormat::JsonSchema }
+        Capabilities { tools: true, tool_choice: true, response_format: ResponseFormat::JsonSchema, temperature: true }
     }
 }
 
@@ -170,7 +177,10 @@ impl Agent {
 
     fn send(&mut self, messages: &[Value], json_mode: bool) -> Result<Sent, LlmError> {
         loop {
-            let mut body = json!({"model": self.client.config().model, "messages": messages, "temperature": 0.2});
+            let mut body = json!({"model": self.client.config().model, "messages": messages});
+            if self.caps.temperature {
+                body["temperature"] = json!(0.2);
+            }
             if !json_mode && self.caps.tools {
                 body["tools"] = Value::Array(tools::tool_definitions());
                 if self.caps.tool_choice {
@@ -187,6 +197,10 @@ impl Agent {
             }
             match self.client.complete(&body) {
                 Ok(v) => return Ok(Sent::Reply(v)),
+                Err(e) if self.caps.temperature && feature_refusal(&e, &["temperature"]) => {
+                    self.log.push("server refused temperature; retrying without it".into());
+                    self.caps.temperature = false;
+                }
                 Err(e) if !json_mode && self.caps.tools && self.caps.tool_choice && feature_refusal(&e, &["tool_choice"]) => {
                     self.log.push("server refused tool_choice; retrying without it".into());
                     self.caps.tool_choice = false;

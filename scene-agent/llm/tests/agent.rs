@@ -185,6 +185,21 @@ fn server_without_tool_choice() {
 }
 
 #[test]
+fn server_refusing_temperature() {
+    let server = MockServer::start(vec![
+        Reply::Json(400, mock::error("Unsupported parameter: 'temperature' is not supported with this model.")),
+        Reply::Json(200, mock::tool_calls(&[("submit_scene", json!({"scene": scene_json()})), ("finish", json!({}))])),
+    ])
+    .expect("server");
+    let mut agent = agent_for(&server, 5000, 0);
+    agent.run(&[], None, "x").expect("scene");
+    let reqs = server.requests();
+    assert!(reqs[0].json().get("temperature").is_some());
+    assert!(reqs[1].json().get("temperature").is_none());
+    assert!(reqs[1].json().get("tool_choice").is_some(), "only the refused parameter is dropped");
+}
+
+#[test]
 fn server_without_tools_falls_back_to_json_output() {
     let server = MockServer::start(vec![
         Reply::Json(400, mock::error("tools are not supported")),
