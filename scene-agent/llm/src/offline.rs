@@ -129,6 +129,8 @@ struct Reader<'a> {
     words: Vec<String>,
     toks: &'a [Tok],
     used: Vec<bool>,
+    /// References to characters that do not exist ("the third one" of two).
+    bad_refs: Vec<String>,
 }
 
 impl Reader<'_> {
@@ -215,7 +217,7 @@ struct ClauseResult {
 /// unless the instruction introduces characters with a count ("two people ...").
 pub fn plan_offline(instruction: &str, current: Option<&SceneScript>) -> Result<OfflinePlan, OfflineError> {
     let toks = tokenize(instruction);
-    let mut r = Reader { words: vec![], toks: &toks, used: vec![false; toks.len()] };
+    let mut r = Reader { words: vec![], toks: &toks, used: vec![false; toks.len()], bad_refs: vec![] };
     r.words = toks.iter().map(|t| word(t).unwrap_or("").to_string()).collect();
     let n = toks.len();
     let mut understood: Vec<String> = Vec::new();
@@ -551,7 +553,9 @@ pub fn plan_offline(instruction: &str, current: Option<&SceneScript>) -> Result<
             script.relations.retain(|rel| !serde_json::to_string(rel).unwrap_or_default().contains(&format!("\"{id}\"")));
         }
     }
-    // Walking toward each other: keep them far enough apart to walk.
+    if !r.bad_refs.is_empty() {
+        return Err(OfflineError::Reference(format!("no such character: {}", r.bad_refs.join("; "))));
+    }
     let not_understood = leftovers(&r);
     if understood.is_empty() {
         return Err(OfflineError::NothingUnderstood(not_understood));
@@ -584,16 +588,28 @@ fn read_subject(r: &mut Reader, i: usize, end: usize, script: &SceneScript) -> O
             r.mark(j, 1);
         }
     };
-    if let Some((_, k)) = ORDINALS.iter().find(|(o, _)| *o == w) {
+    // "the first (one)" is a reference; a bare "first walk, then wave" is sequencing.
+    let is_ref = |r: &Reader| i > 0 && r.w(i - 1) == Some("the") || r.w(i + 1).is_some_and(|x| x == "one" || NOUNS.contains(&x));
+    if let Some(&(ord, k)) = ORDINALS.iter().find(|(o, _)| *o == w)
+        && is_ref(r)
+    {
         r.mark(i, 1);
         fillers(r, i + 1);
-        return Some(Subject::Indices(vec![(*k).min(n.saturating_sub(1))]));
+        if k >= n {
+            r.bad_refs.push(format!("\"the {ord}\" but the scene has {n} character(s)"));
+            return None;
+        }
+        return Some(Subject::Indices(vec![k]));
     }
     match w {
-        "last" => {
+        "last" if is_ref(r) => {
             r.mark(i, 1);
             fillers(r, i + 1);
-            return Some(Subject::Indices(vec![n.saturating_sub(1)]));
+            if n == 0 {
+                r.bad_refs.push("\"the last\" but the scene has no characters".into());
+                return None;
+            }
+            return Some(Subject::Indices(vec![n - 1]));
         }
         "both" | "everyone" | "everybody" | "all" => {
             r.mark(i, 1);
@@ -674,7 +690,9 @@ fn read_relations(r: &mut Reader, a: usize, b: usize, script: &SceneScript, out:
                 return Err(OfflineError::Reference(format!("\"{phrase}\" needs two characters, e.g. \"the second one stands {phrase} the first\"")));
             };
             let d = distance_in(r, a, b).unwrap_or(1.5);
-            let (subject, reference) = (ids[s[0]].clone(), ids[t[0]].clone());
+            let (Some(subject), Some(reference)) = (s.first().and_then(|&i| ids.get(i)).cloned(), t.first().and_then(|&i| ids.get(i)).cloned()) else {
+                return Err(OfflineError::Reference(format!("\"{phrase}\" refers to characters that do not exist")));
+            };
             understood.push(format!("{subject} {phrase} {reference}"));
             out.push(if behind { Relation::Behind { subject, reference, distance: d } } else { Relation::InFrontOf { subject, reference, distance: d } });
             return Ok(());

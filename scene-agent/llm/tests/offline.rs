@@ -40,6 +40,13 @@ fn styles_synonyms_and_ordinals() {
 }
 
 #[test]
+fn bare_first_is_sequencing_not_a_reference() {
+    let p = plan_offline("two people first walk, then wave, 6 seconds", None).expect("plan");
+    assert_eq!(actions(&p.script, 0), ["walk", "wave-right-hand"]);
+    assert_eq!(actions(&p.script, 1), ["walk", "wave-right-hand"]);
+}
+
+#[test]
 fn relations_and_camera_moves() {
     let p = plan_offline("three dancers dance in a circle 3 m apart, camera dollies in, 5 seconds", None).expect("plan");
     match &p.script.relations[..] {
@@ -83,6 +90,9 @@ fn edits_an_existing_scene() {
     let longer = plan_offline("make it 10 seconds", Some(&dolly)).expect("edit").script;
     assert_eq!(longer.camera.distance, Some(Param::Schedule("0:(7), 200:(3.5)".into())), "camera keys follow the new length");
     Scene::new(longer).expect("still valid");
+
+    let e = plan_offline("make the third one dance", Some(&first)).expect_err("only two").to_string();
+    assert!(e.contains("\"the third\" but the scene has 2 character(s)"), "{e}");
 
     let p = plan_offline("remove the second one", Some(&first)).expect("edit");
     assert_eq!(p.script.characters.len(), 1);
