@@ -2,8 +2,19 @@
 
 use std::time::Duration;
 
-use clap::Args;
-use scene_llm::{Agent, ChatClient, ConfigFlags, LlmConfig};
+use clap::{Args, ValueEnum};
+use scene_llm::{Agent, ChatClient, ConfigFlags, LlmConfig, ResponseFormat};
+
+/// How to ask for the scene as JSON when tools are off.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum JsonFormat {
+    /// OpenAI `response_format: json_schema`.
+    JsonSchema,
+    /// llama-cpp-python `response_format: json_object` with a `schema`.
+    JsonObject,
+    /// No `response_format`; instructions only.
+    Plain,
+}
 
 #[derive(Args, Clone)]
 pub struct LlmArgs {
@@ -31,6 +42,12 @@ pub struct LlmArgs {
     /// How often invalid model output is sent back for repair before giving up.
     #[arg(long, default_value_t = 3)]
     pub max_repairs: u32,
+    /// Do not offer tools; ask for the whole scene as JSON (small local models often do better).
+    #[arg(long)]
+    pub no_tools: bool,
+    /// Structured-output form for JSON mode (default: json-schema, falling back automatically).
+    #[arg(long, value_enum, value_name = "FORM")]
+    pub json_format: Option<JsonFormat>,
 }
 
 impl LlmArgs {
@@ -53,7 +70,22 @@ impl LlmArgs {
     pub fn agent(&self, cfg: LlmConfig) -> Agent {
         let mut a = Agent::new(ChatClient::new(cfg));
         a.max_repairs = self.max_repairs.min(20);
+        self.apply_overrides(&mut a);
         a
+    }
+
+    /// Flags win over capabilities remembered in a chat session.
+    pub fn apply_overrides(&self, a: &mut Agent) {
+        if self.no_tools {
+            a.caps.tools = false;
+        }
+        if let Some(f) = self.json_format {
+            a.caps.response_format = match f {
+                JsonFormat::JsonSchema => ResponseFormat::JsonSchema,
+                JsonFormat::JsonObject => ResponseFormat::JsonObjectSchema,
+                JsonFormat::Plain => ResponseFormat::Plain,
+            };
+        }
     }
 }
 

@@ -157,6 +157,20 @@ fn flags_override_the_environment() {
 }
 
 #[test]
+fn no_tools_asks_for_json_with_the_chosen_format() {
+    let server = MockServer::start(vec![Reply::Json(200, mock::content(&scene().to_string()))]).expect("server");
+    let d = tmpdir("plan-json");
+    let mut c = bin();
+    with_server(&mut c, &server);
+    let (o, all) = run(c.args(["plan", "x", "--no-tools", "--json-format", "json-object", "-o"]).arg(d.join("s.json")), None);
+    assert!(o.status.success(), "{all}");
+    let body = server.requests()[0].json();
+    assert!(body.get("tools").is_none());
+    assert_eq!(body["response_format"]["type"], "json_object");
+    assert_eq!(body["response_format"]["schema"]["required"], json!(["version", "duration", "characters"]));
+}
+
+#[test]
 fn plan_with_llm_http_500_fails_clearly_after_bounded_retries() {
     let server = MockServer::start(vec![Reply::Json(500, mock::error("model crashed")); 6]).expect("server");
     let d = tmpdir("plan-500");

@@ -39,6 +39,7 @@ pub fn run(a: ChatArgs) -> Result<()> {
             && let Some(caps) = session.file.caps
         {
             ag.caps = caps;
+            a.llm.apply_overrides(&mut ag);
         }
         session.file.server = Some(server);
         ag
