@@ -69,6 +69,9 @@ pub struct TurnOutcome {
     pub summary: String,
     /// Repairs needed (invalid output fed back).
     pub repairs: u32,
+    /// False when the model only talked (e.g. answered a question or declined) and the current
+    /// scene stays as it was.
+    pub changed: bool,
 }
 
 pub struct Agent {
@@ -241,6 +244,7 @@ impl Agent {
         let mut repairs = 0u32;
         let mut last_problem = String::new();
         let mut last_text = String::new();
+        let mut prose_before = false;
         for step in 0..self.max_steps {
             let resp = match self.send(&msgs, false)? {
                 Sent::Reply(v) => v,
@@ -261,8 +265,16 @@ impl Agent {
                 if step > 0 && Some(&draft) != original.as_ref()
                     && let Ok(scene) = check(&draft)
                 {
-                    return Ok(Some(TurnOutcome { scene, summary: turn.text, repairs }));
+                    return Ok(Some(TurnOutcome { scene, summary: turn.text, repairs, changed: true }));
                 }
+                // Prose twice in a row about an existing, unchanged scene: the model is answering
+                // or declining, not editing. Keep the scene as it is.
+                if prose_before && Some(&draft) == original.as_ref()
+                    && let Ok(scene) = check(&draft)
+                {
+                    return Ok(Some(TurnOutcome { scene, summary: turn.text, repairs, changed: false }));
+                }
+                prose_before = true;
                 repairs += 1;
                 last_problem = "the reply had no tool call".into();
                 if repairs > self.max_repairs {
@@ -272,6 +284,7 @@ impl Agent {
                 msgs.push(json!({"role": "user", "content": "Reply with tool calls only (for example add_character, set_motion, set_camera), then call finish. If you refuse part of the request, still call finish with a summary."}));
                 continue;
             }
+            prose_before = false;
             let mut results: Vec<String> = Vec::new();
             let mut finished: Option<(Scene, String)> = None;
             for call in &calls {
@@ -305,7 +318,8 @@ impl Agent {
                 results.push(r);
             }
             if let Some((scene, summary)) = finished {
-                return Ok(Some(TurnOutcome { scene, summary, repairs }));
+                let changed = Some(&scene.script) != original.as_ref();
+                return Ok(Some(TurnOutcome { scene, summary, repairs, changed }));
             }
             if repairs > self.max_repairs {
                 return Err(AgentError::Refused { attempts: repairs - 1, last: last_problem });
@@ -342,7 +356,7 @@ impl Agent {
                     match SceneScript::from_value(v) {
                         Err(e) => e.to_string(),
                         Ok(s) => match check(&s) {
-                            Ok(scene) => return Ok(TurnOutcome { scene, summary: String::new(), repairs }),
+                            Ok(scene) => return Ok(TurnOutcome { changed: Some(&scene.script) != current, scene, summary: String::new(), repairs }),
                             Err(e) => e,
                         },
                     }

@@ -263,6 +263,17 @@ fn plain_chatter_without_tools_is_bounded() {
 }
 
 #[test]
+fn talking_about_an_existing_scene_leaves_it_unchanged() {
+    let current = scene_script::SceneScript::from_value(scene_json()).expect("scene");
+    let server = MockServer::start(vec![Reply::Json(200, mock::content("There are two people.")); 5]).expect("server");
+    let out = agent_for(&server, 5000, 0).run(&[], Some(&current), "how many people are there?").expect("answer");
+    assert!(!out.changed);
+    assert_eq!(out.summary, "There are two people.");
+    assert_eq!(out.scene.script, current);
+    assert_eq!(server.requests().len(), 2, "one nudge, then accepted as an answer");
+}
+
+#[test]
 fn edits_start_from_the_current_scene() {
     let current = scene_script::SceneScript::from_value(scene_json()).expect("scene");
     let server = MockServer::start(vec![Reply::Json(200, mock::tool_calls(&[
@@ -274,6 +285,7 @@ fn edits_start_from_the_current_scene() {
     let out = agent_for(&server, 5000, 0).run(&history, Some(&current), "make the second one run instead").expect("edit");
     assert_eq!(out.scene.script.characters[1].motions[0].action.as_deref(), Some("run"));
     assert_eq!(out.scene.script.characters[0], current.characters[0]);
+    assert!(out.changed);
     let m = messages(&server.requests()[0]);
     assert!(m[0]["content"].as_str().is_some_and(|c| c.contains("\"face_each_other\"")), "current scene in the system prompt");
     assert_eq!(m[1]["content"], "two people walk");

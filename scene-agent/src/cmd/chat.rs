@@ -169,7 +169,16 @@ fn turn(session: &mut Session, agent: Option<&mut Agent>, line: &str) -> Result<
                 eprintln!("  {l}");
             }
             let out = out?;
-            let reply = if out.summary.is_empty() { "updated the scene".to_string() } else { out.summary };
+            let reply = match (out.summary.is_empty(), out.changed) {
+                (true, true) => "updated the scene".to_string(),
+                (true, false) => "(no change)".to_string(),
+                (false, _) => out.summary,
+            };
+            if !out.changed {
+                println!("{reply}");
+                println!("(the scene was not changed)");
+                return Ok(reply);
+            }
             (out.scene, reply)
         }
     };
