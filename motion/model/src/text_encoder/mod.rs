@@ -23,7 +23,7 @@ mod weights;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use tokenizers::Tokenizer;
+use tokenizers::{Encoding, Tokenizer};
 
 use bert::{BertModel, mean_pool_normalize};
 
@@ -41,8 +41,11 @@ pub const MINILM_DIR_ENV: &str = "MOTION_MINILM_DIR";
 /// Files a model directory must hold.
 pub const REQUIRED_FILES: [&str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
 
-/// Texts encoded per forward pass inside [`TextEncoder::encode`]; bounds memory for long lists.
+/// Most texts per forward pass inside [`TextEncoder::encode`]; bounds memory for long lists.
 const CHUNK: usize = 64;
+/// Most padded token positions per forward pass inside [`TextEncoder::encode`] (64 captions of
+/// 32 tokens, or 8 texts at the 256-token limit).
+const CHUNK_TOKENS: usize = 64 * 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextEncoderError {
@@ -175,14 +178,17 @@ impl TextEncoder {
         Ok(enc.len())
     }
 
-    fn tokenize(&self, texts: &[&str]) -> Result<Batch, TextEncoderError> {
-        let encs = self
-            .tokenizer
+    fn tokenize(&self, texts: &[&str]) -> Result<Vec<Encoding>, TextEncoderError> {
+        self.tokenizer
             .encode_batch(texts.to_vec(), true)
-            .map_err(|e| TextEncoderError::Tokenize(e.to_string()))?;
+            .map_err(|e| TextEncoderError::Tokenize(e.to_string()))
+    }
+
+    /// Pads `encs` to their longest member (id 0 = `[PAD]`, mask 0).
+    fn pad(&self, encs: &[&Encoding]) -> Result<Batch, TextEncoderError> {
         let len = encs.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
-        let mut ids = vec![0i64; texts.len() * len]; // 0 = [PAD]
-        let mut mask = vec![0f32; texts.len() * len];
+        let mut ids = vec![0i64; encs.len() * len];
+        let mut mask = vec![0f32; encs.len() * len];
         for (row, enc) in encs.iter().enumerate() {
             for (col, (&id, &m)) in enc.get_ids().iter().zip(enc.get_attention_mask()).enumerate() {
                 if id as usize >= self.vocab_size {
@@ -195,36 +201,59 @@ impl TextEncoder {
         Ok(Batch { ids, mask, len })
     }
 
+    fn forward(&self, batch: Batch) -> Tensor<2> {
+        let Batch { ids, mask, len } = batch;
+        let b = mask.len() / len;
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [b, len]), &self.device);
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [b, len]), &self.device);
+        let hidden = self.model.forward(ids, mask.clone());
+        mean_pool_normalize(hidden, mask).detach()
+    }
+
     /// Sentence embeddings as a `[texts.len(), 384]` tensor on the encoder's device, one forward
-    /// pass for the whole slice (no chunking: the caller picks the batch). Gradients are never
-    /// tracked. An empty slice gives a `[0, 384]` tensor.
+    /// pass for the whole slice, in input order (no chunking: the caller picks the batch).
+    /// Gradients are never tracked. An empty slice gives a `[0, 384]` tensor.
     pub fn encode_tensor(&self, texts: &[&str]) -> Result<Tensor<2>, TextEncoderError> {
         if texts.is_empty() {
             return Ok(Tensor::empty([0, EMBEDDING_DIM], &self.device));
         }
-        let b = texts.len();
-        let Batch { ids, mask, len } = self.tokenize(texts)?;
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [b, len]), &self.device);
-        let mask = Tensor::<2>::from_data(TensorData::new(mask, [b, len]), &self.device);
-        let hidden = self.model.forward(ids, mask.clone());
-        Ok(mean_pool_normalize(hidden, mask).detach())
+        let encs = self.tokenize(texts)?;
+        let refs: Vec<&Encoding> = encs.iter().collect();
+        Ok(self.forward(self.pad(&refs)?))
     }
 
-    /// Unit-length sentence embeddings, one per text, in input order. Texts are run in chunks
-    /// of 64 with per-chunk padding; results do not depend on how texts are batched.
+    /// Unit-length sentence embeddings, one per text, in input order. Texts are sorted by token
+    /// length and run in chunks (at most 64 texts / 2048 padded positions), each padded to its
+    /// own longest member, so one long text does not make a whole list pay for 256 positions.
+    /// Results do not depend on batching.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<[f32; EMBEDDING_DIM]>, TextEncoderError> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(CHUNK) {
+        let encs = self.tokenize(texts)?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| encs[i].len());
+        // Greedy chunks over the sorted order: at most CHUNK texts and CHUNK_TOKENS padded
+        // positions each (the newest member is the longest, so it sets the padding).
+        let mut chunks: Vec<&[usize]> = Vec::new();
+        let mut start = 0;
+        for end in 1..=order.len() {
+            let next_fits = end < order.len()
+                && end - start < CHUNK
+                && (end - start + 1) * encs[order[end]].len() <= CHUNK_TOKENS;
+            if !next_fits {
+                chunks.push(&order[start..end]);
+                start = end;
+            }
+        }
+        let mut out = vec![[0f32; EMBEDDING_DIM]; texts.len()];
+        for chunk in chunks {
+            let refs: Vec<&Encoding> = chunk.iter().map(|&i| &encs[i]).collect();
             let data = self
-                .encode_tensor(chunk)?
+                .forward(self.pad(&refs)?)
                 .try_into_data()
                 .map_err(|e| TextEncoderError::Device(format!("{e:?}")))?;
             let flat: Vec<f32> =
                 data.try_into_vec().map_err(|e| TextEncoderError::Device(format!("{e:?}")))?;
-            for row in flat.chunks_exact(EMBEDDING_DIM) {
-                let mut v = [0f32; EMBEDDING_DIM];
-                v.copy_from_slice(row);
-                out.push(v);
+            for (&i, row) in chunk.iter().zip(flat.chunks_exact(EMBEDDING_DIM)) {
+                out[i].copy_from_slice(row);
             }
         }
         Ok(out)
