@@ -228,23 +228,10 @@ impl TextEncoder {
     /// Results do not depend on batching.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<[f32; EMBEDDING_DIM]>, TextEncoderError> {
         let encs = self.tokenize(texts)?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| encs[i].len());
-        // Greedy chunks over the sorted order: at most CHUNK texts and CHUNK_TOKENS padded
-        // positions each (the newest member is the longest, so it sets the padding).
-        let mut chunks: Vec<&[usize]> = Vec::new();
-        let mut start = 0;
-        for end in 1..=order.len() {
-            let next_fits = end < order.len()
-                && end - start < CHUNK
-                && (end - start + 1) * encs[order[end]].len() <= CHUNK_TOKENS;
-            if !next_fits {
-                chunks.push(&order[start..end]);
-                start = end;
-            }
-        }
+        let lens: Vec<usize> = encs.iter().map(Encoding::len).collect();
+        let chunks = plan_chunks(&lens, CHUNK, CHUNK_TOKENS);
         let mut out = vec![[0f32; EMBEDDING_DIM]; texts.len()];
-        for chunk in chunks {
+        for chunk in &chunks {
             let refs: Vec<&Encoding> = chunk.iter().map(|&i| &encs[i]).collect();
             let data = self
                 .forward(self.pad(&refs)?)
@@ -257,5 +244,55 @@ impl TextEncoder {
             }
         }
         Ok(out)
+    }
+}
+
+/// Groups text indices for `encode`: sorted by token length, then greedily cut into chunks of at
+/// most `max_texts` texts and `max_positions` padded positions (count × longest). A text longer
+/// than `max_positions` still gets a chunk of its own. Every index appears exactly once.
+fn plan_chunks(lens: &[usize], max_texts: usize, max_positions: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lens.len()).collect();
+    order.sort_by_key(|&i| lens[i]);
+    let mut chunks: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    for i in order {
+        // Sorted ascending, so the newcomer is the longest and sets the padding.
+        if !current.is_empty()
+            && (current.len() >= max_texts || (current.len() + 1) * lens[i] > max_positions)
+        {
+            chunks.push(std::mem::take(&mut current));
+        }
+        current.push(i);
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_chunks;
+
+    #[test]
+    fn chunks_are_sorted_bounded_and_cover_every_text() {
+        // The parity sentences' token counts (after truncation to 256).
+        let lens = [10, 9, 13, 22, 20, 13, 2, 3, 21, 14, 6, 144, 256];
+        let chunks = plan_chunks(&lens, 64, 2048);
+        // 12 texts padded to 144 = 1728 positions fit; the 256-token one would make 3328.
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[1], vec![12]);
+        let mut all: Vec<usize> = chunks.concat();
+        all.sort();
+        assert_eq!(all, (0..lens.len()).collect::<Vec<_>>());
+        for c in &chunks {
+            let longest = c.iter().map(|&i| lens[i]).max().unwrap_or(0);
+            assert!(c.len() <= 64 && c.len() * longest <= 2048);
+            assert!(c.windows(2).all(|w| lens[w[0]] <= lens[w[1]]));
+        }
+        // Count limit, a single oversize text, and nothing at all.
+        assert_eq!(plan_chunks(&[5; 130], 64, 1 << 20).iter().map(Vec::len).collect::<Vec<_>>(), [64, 64, 2]);
+        assert_eq!(plan_chunks(&[300], 64, 256), vec![vec![0]]);
+        assert!(plan_chunks(&[], 64, 2048).is_empty());
     }
 }
