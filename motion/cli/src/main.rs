@@ -19,11 +19,17 @@ enum Command {
     /// Build or inspect the training dataset cache.
     #[command(subcommand)]
     Dataset(cmd::dataset::DatasetCommand),
+    /// Train the text-to-motion diffusion model on a dataset cache.
+    Train(cmd::train::TrainArgs),
+    /// Generate motion from a text prompt with a trained model.
+    Generate(cmd::generate::GenerateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Convert(a) => cmd::convert::run(a),
         Command::Dataset(c) => cmd::dataset::run(c),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Generate(a) => cmd::generate::run(a),
     }
 }

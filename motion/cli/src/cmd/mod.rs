@@ -1,2 +1,4 @@
 pub mod convert;
 pub mod dataset;
+pub mod generate;
+pub mod train;

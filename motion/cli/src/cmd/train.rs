@@ -1,0 +1,142 @@
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use motion::dataset::{CACHE_FILE, DatasetCache};
+use motion_model::denoiser::DenoiserConfig;
+use motion_model::text_encoder::{TextEncoder, locate_model_dir};
+use motion_model::train::{TrainConfig, TrainData, export_model, train};
+use std::path::PathBuf;
+
+/// Train the text-to-motion denoiser on a dataset cache (see `motion dataset build`).
+///
+/// Writes into OUT: config.json, stats.json (feature mean/std), captions.json/.f32 (MiniLM
+/// caption embeddings, computed once), loss.csv (train loss every 10 steps, validation loss on
+/// the val split every --val-every steps), checkpoint/ (f32 weights + Adam state, replaced
+/// atomically) and model/ (compact f16 copy for `motion generate --model OUT/model`).
+/// Kill it at any time and continue with --resume.
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Dataset cache folder (or its dataset.safetensors).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Run folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Total optimiser steps (a resumed run continues up to this number).
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Clips per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Seed of initialisation, batches, noise and dropout.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 2e-4)]
+    pub lr: f64,
+    /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
+    /// Continue from OUT/checkpoint (same model shape required).
+    #[arg(long)]
+    pub resume: bool,
+    /// Transformer width.
+    #[arg(long, default_value_t = 256)]
+    pub d_model: usize,
+    /// Transformer layers.
+    #[arg(long, default_value_t = 4)]
+    pub layers: usize,
+    /// Attention heads.
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    /// Frames merged into one token (1–4; more is cheaper).
+    #[arg(long, default_value_t = 4)]
+    pub frames_per_token: usize,
+    /// Validate (and log val loss) every this many steps.
+    #[arg(long, default_value_t = 250)]
+    pub val_every: usize,
+    /// Checkpoint every this many steps.
+    #[arg(long, default_value_t = 250)]
+    pub checkpoint_every: usize,
+    /// Stop cleanly (checkpoint + f16 model) after this many minutes of training.
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// all-MiniLM-L6-v2 folder (default: $MOTION_MINILM_DIR or the fetch-minilm.sh cache).
+    #[arg(long)]
+    pub minilm_dir: Option<PathBuf>,
+}
+
+pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    if a.steps == 0 || a.batch == 0 {
+        bail!("--steps and --batch must be at least 1");
+    }
+    if !(1..=8).contains(&a.frames_per_token) {
+        bail!("--frames-per-token must be 1–8");
+    }
+    let device = motion_model::backend_device(&a.backend).map_err(anyhow::Error::msg)?;
+    let path = if a.data.is_dir() { a.data.join(CACHE_FILE) } else { a.data.clone() };
+    let cache = DatasetCache::read(&path).with_context(|| format!("cannot read dataset cache {}", path.display()))?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+
+    let denoiser = DenoiserConfig::new()
+        .with_d_model(a.d_model)
+        .with_n_layers(a.layers)
+        .with_n_heads(a.heads)
+        .with_d_ff(a.d_model * 4)
+        .with_frames_per_token(a.frames_per_token);
+    denoiser.check().map_err(|e| anyhow::anyhow!("bad model shape: {e}"))?;
+    let cfg = TrainConfig::new(denoiser)
+        .with_steps(a.steps)
+        .with_batch(a.batch)
+        .with_seed(a.seed)
+        .with_lr(a.lr)
+        .with_val_every(a.val_every)
+        .with_checkpoint_every(a.checkpoint_every);
+
+    // MiniLM is loaded only if the caption cache is missing or stale.
+    let minilm_dir = a.minilm_dir.clone();
+    let mut encoder: Option<TextEncoder> = None;
+    let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
+        if encoder.is_none() {
+            let dir = locate_model_dir(minilm_dir.as_deref()).map_err(|e| e.to_string())?;
+            encoder = Some(TextEncoder::load(&dir, &burn_cpu()).map_err(|e| e.to_string())?);
+        }
+        let enc = encoder.as_ref().ok_or("text encoder not loaded")?;
+        eprintln!("embedding {} captions with MiniLM (cached in the run folder)…", texts.len());
+        enc.encode(texts).map_err(|e| e.to_string())
+    };
+    let data = TrainData::new(&cache, Some(&a.out), &mut embed)?;
+    drop(encoder);
+    eprintln!("train clips: {}, steps {}, batch {}, backend {}", data.train_clips(), a.steps, a.batch, a.backend);
+
+    let bar = ProgressBar::new(a.steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut last_val = f32::NAN;
+    let deadline = a.max_minutes.map(|m| std::time::Instant::now() + std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
+    let summary = train(&cfg, &data, &a.out, &device, a.resume, &mut |p| {
+        if let Some(v) = p.val {
+            last_val = v.total;
+        }
+        bar.set_position(p.step as u64);
+        bar.set_message(format!("loss {:.4} val {:.4} {:.0} samples/s", p.loss.total, last_val, p.samples_per_s));
+        deadline.is_none_or(|d| std::time::Instant::now() < d)
+    })?;
+    bar.finish();
+    let model_dir = a.out.join("model");
+    export_model(&summary.model, &cfg, data.stats(), &model_dir)?;
+    println!(
+        "trained steps {}..{} in {:.0} s; last val loss {}; f16 model in {}",
+        summary.resumed_from,
+        summary.resumed_from + summary.steps_done,
+        summary.wall_s,
+        summary.last_val.map(|v| format!("{:.4}", v.total)).unwrap_or_else(|| "-".into()),
+        model_dir.display()
+    );
+    Ok(())
+}
+
+fn burn_cpu() -> motion_model::Device {
+    motion_model::Device::flex()
+}

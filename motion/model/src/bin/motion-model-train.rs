@@ -1,0 +1,56 @@
+//! Minimal training driver with no CLI dependencies (same loop as `motion train`), so a run can
+//! start from the motion-model build alone. Usage:
+//!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume]
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use motion::dataset::{CACHE_FILE, DatasetCache};
+use motion_model::denoiser::DenoiserConfig;
+use motion_model::text_encoder::{TextEncoder, locate_model_dir};
+use motion_model::train::{TrainConfig, TrainData, export_model, train};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], i: usize, name: &str) -> Result<T, String> {
+    args.get(i).ok_or(format!("missing {name}"))?.parse().map_err(|_| format!("bad {name}"))
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    let cache = PathBuf::from(args.get(1).ok_or("usage: motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume]")?);
+    let out = PathBuf::from(args.get(2).ok_or("missing RUN_DIR")?);
+    let steps: usize = arg(&args, 3, "STEPS")?;
+    let batch: usize = arg(&args, 4, "BATCH")?;
+    let minutes: f64 = arg(&args, 5, "MAX_MINUTES")?;
+    let resume = args.iter().any(|a| a == "--resume");
+    let path = if cache.is_dir() { cache.join(CACHE_FILE) } else { cache };
+    let cache = DatasetCache::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(steps).with_batch(batch);
+    let device = motion_model::Device::flex();
+    let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
+        let dir = locate_model_dir(None).map_err(|e| e.to_string())?;
+        let enc = TextEncoder::load(&dir, &device).map_err(|e| e.to_string())?;
+        eprintln!("embedding {} captions…", texts.len());
+        enc.encode(texts).map_err(|e| e.to_string())
+    };
+    let data = TrainData::new(&cache, Some(&out), &mut embed).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
+    let t0 = Instant::now();
+    let s = train(&cfg, &data, &out, &device, resume, &mut |p| {
+        if p.step % 10 == 0 || p.val.is_some() {
+            let v = p.val.map(|v| format!(" val {:.4}", v.total)).unwrap_or_default();
+            eprintln!("step {}/{} loss {:.4}{v} {:.1} samples/s {:.0}s", p.step, p.steps, p.loss.total, p.samples_per_s, t0.elapsed().as_secs_f64());
+        }
+        Instant::now() < deadline
+    })
+    .map_err(|e| e.to_string())?;
+    export_model(&s.model, &cfg, data.stats(), &out.join("model")).map_err(|e| e.to_string())?;
+    eprintln!("done: {} steps in {:.0} s", s.steps_done, s.wall_s);
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Loading a shipped model directory and sampling de-normalised feature frames from it.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use motion::features::FEATURE_DIM;
+
+use crate::denoiser::Denoiser;
+use crate::diffusion::{CosineSchedule, DdimSampler, SampleRequest};
+use crate::text_encoder::EMBEDDING_DIM;
+use crate::train::{MODEL_CONFIG, MODEL_STATS, MODEL_WEIGHTS, Stats, TrainConfig, TrainError, load_weights};
+
+/// Frames per second of the features the model was trained on.
+pub const FPS: f32 = 20.0;
+pub const MIN_SECONDS: f32 = 1.0;
+pub const MAX_SECONDS: f32 = 10.0;
+pub const MAX_SAMPLES: usize = 16;
+pub const MAX_STEPS: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("model directory {dir} not found or incomplete: missing {file} (train one with `motion train`, or pass --model DIR)")]
+    MissingModel { dir: PathBuf, file: &'static str },
+    #[error("{path}: {message}")]
+    BadModel { path: PathBuf, message: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Weights(#[from] TrainError),
+}
+
+/// User-facing request, checked by [`GenerateOptions::check`] before anything heavy happens.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub seconds: f32,
+    pub samples: usize,
+    pub guidance: f32,
+    pub steps: usize,
+    pub seed: u64,
+}
+
+impl GenerateOptions {
+    /// Number of frames, or an error naming the bad value. Seconds outside 1–10 are refused
+    /// rather than clamped so a typo does not silently give a different length.
+    pub fn check(&self) -> Result<usize, GenerateError> {
+        if !self.seconds.is_finite() || !(MIN_SECONDS..=MAX_SECONDS).contains(&self.seconds) {
+            return Err(GenerateError::BadRequest(format!(
+                "--seconds {} is outside {MIN_SECONDS}–{MAX_SECONDS} s (the model was trained on clips up to 10 s)",
+                self.seconds
+            )));
+        }
+        if self.samples == 0 || self.samples > MAX_SAMPLES {
+            return Err(GenerateError::BadRequest(format!("--samples {} must be 1–{MAX_SAMPLES}", self.samples)));
+        }
+        if !self.guidance.is_finite() || !(0.0..=20.0).contains(&self.guidance) {
+            return Err(GenerateError::BadRequest(format!("--guidance {} must be between 0 and 20 (1 = no guidance)", self.guidance)));
+        }
+        if self.steps == 0 || self.steps > MAX_STEPS {
+            return Err(GenerateError::BadRequest(format!("--steps {} must be 1–{MAX_STEPS}", self.steps)));
+        }
+        Ok(((self.seconds * FPS).round() as usize).max(1))
+    }
+}
+
+/// Rejects texts the encoder would accept but that cannot describe a motion.
+pub fn check_text(text: &str) -> Result<&str, GenerateError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(GenerateError::BadRequest("the text is empty: describe the motion, e.g. \"a person walks forward\"".into()));
+    }
+    Ok(t)
+}
+
+/// A loaded denoiser with its normalisation and training config.
+#[derive(Debug)]
+pub struct Generator {
+    pub model: Denoiser,
+    pub config: TrainConfig,
+    pub stats: Stats,
+    device: Device,
+}
+
+impl Generator {
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, GenerateError> {
+        for file in [MODEL_WEIGHTS, MODEL_CONFIG, MODEL_STATS] {
+            if !dir.join(file).is_file() {
+                return Err(GenerateError::MissingModel { dir: dir.to_path_buf(), file });
+            }
+        }
+        let cp = dir.join(MODEL_CONFIG);
+        let config = TrainConfig::load(&cp).map_err(|e| GenerateError::BadModel { path: cp.clone(), message: e.to_string() })?;
+        config.denoiser.check().map_err(|message| GenerateError::BadModel { path: cp.clone(), message })?;
+        if config.denoiser.feature_dim != FEATURE_DIM || config.denoiser.text_dim != EMBEDDING_DIM {
+            return Err(GenerateError::BadModel { path: cp, message: format!("feature/text sizes {}/{} do not match {FEATURE_DIM}/{EMBEDDING_DIM}", config.denoiser.feature_dim, config.denoiser.text_dim) });
+        }
+        let sp = dir.join(MODEL_STATS);
+        let bytes = std::fs::read(&sp).map_err(|e| GenerateError::BadModel { path: sp.clone(), message: e.to_string() })?;
+        let stats: Stats = serde_json::from_slice(&bytes).map_err(|e| GenerateError::BadModel { path: sp.clone(), message: e.to_string() })?;
+        if stats.mean.len() != FEATURE_DIM || stats.std.len() != FEATURE_DIM {
+            return Err(GenerateError::BadModel { path: sp, message: format!("mean/std must have {FEATURE_DIM} values") });
+        }
+        let model = load_weights(config.denoiser.init(device), &dir.join(MODEL_WEIGHTS), true)?;
+        Ok(Self { model, config, stats, device: device.clone() })
+    }
+
+    /// Wraps an in-memory model (tests, freshly trained runs).
+    pub fn from_parts(model: Denoiser, config: TrainConfig, stats: Stats, device: &Device) -> Self {
+        Self { model, config, stats, device: device.clone() }
+    }
+
+    /// Samples `opts.samples` motions for one text embedding; returns de-normalised feature
+    /// frames per sample, ready for `motion::features::decode`.
+    pub fn generate(
+        &self,
+        text_embedding: &[f32; EMBEDDING_DIM],
+        opts: &GenerateOptions,
+        on_step: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Vec<[f32; FEATURE_DIM]>>, GenerateError> {
+        let frames = opts.check()?;
+        let schedule = CosineSchedule::new(self.config.diffusion_steps);
+        let req = SampleRequest {
+            text: text_embedding.to_vec(),
+            frames,
+            samples: opts.samples,
+            guidance: opts.guidance,
+            seed: opts.seed,
+        };
+        let out = DdimSampler::new(opts.steps).sample(&self.model, &schedule, &req, &self.device, on_step);
+        let [k, n, f] = out.dims();
+        let flat: Vec<f32> = out
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| GenerateError::BadRequest(format!("reading samples back from the device failed: {e:?}")))?;
+        if f != FEATURE_DIM {
+            return Err(GenerateError::BadRequest(format!("model produced {f} features per frame")));
+        }
+        let mut samples = Vec::with_capacity(k);
+        for s in 0..k {
+            let mut frames_out = Vec::with_capacity(n);
+            for i in 0..n {
+                let row = &flat[(s * n + i) * f..][..f];
+                let mut out = [0f32; FEATURE_DIM];
+                for j in 0..f {
+                    out[j] = row[j] * self.stats.std[j] + self.stats.mean[j];
+                }
+                frames_out.push(out);
+            }
+            samples.push(frames_out);
+        }
+        Ok(samples)
+    }
+}

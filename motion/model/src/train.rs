@@ -1,0 +1,543 @@
+//! Training loop for the denoiser: batches from the dataset cache, cosine-schedule noising,
+//! x0 + geometric losses, Adam, validation, atomic checkpoints with resume, f16 export.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::{ModuleMapper, Param};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use motion::dataset::{DatasetCache, Split};
+use motion::features::{CONTACTS, FEATURE_DIM, JOINT_POS};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::denoiser::{Denoiser, DenoiserConfig};
+use crate::diffusion::{CosineSchedule, gaussian};
+use crate::text_encoder::EMBEDDING_DIM;
+
+/// Everything that defines a training run; saved as `config.json` beside the weights.
+#[derive(Config, Debug)]
+pub struct TrainConfig {
+    pub denoiser: DenoiserConfig,
+    #[config(default = 2000)]
+    pub steps: usize,
+    #[config(default = 32)]
+    pub batch: usize,
+    #[config(default = 2e-4)]
+    pub lr: f64,
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Length of the cosine schedule the model is trained on.
+    #[config(default = 1000)]
+    pub diffusion_steps: usize,
+    /// Fraction of samples whose text is dropped (classifier-free guidance).
+    #[config(default = 0.1)]
+    pub text_drop: f64,
+    /// Loss weights. x0 MSE is in normalised units (≈1 at start); positions are in m², velocities
+    /// in (m/frame)², hence the larger weights to make them count.
+    #[config(default = 10.0)]
+    pub w_pos: f64,
+    #[config(default = 100.0)]
+    pub w_vel: f64,
+    #[config(default = 1.0)]
+    pub w_contact: f64,
+    #[config(default = 250)]
+    pub val_every: usize,
+    #[config(default = 250)]
+    pub checkpoint_every: usize,
+    /// Validation batches (fixed seed, fixed noise levels) per evaluation.
+    #[config(default = 4)]
+    pub val_batches: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Data(String),
+    #[error("bad config: {0}")]
+    Config(String),
+    #[error("{path}: cannot read/write weights: {message}")]
+    Record { path: PathBuf, message: String },
+    #[error("text encoder: {0}")]
+    Text(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |source| TrainError::Io { path: path.to_path_buf(), source }
+}
+
+/// Per-feature normalisation, needed to decode what the model generates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stats {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
+#[derive(Debug, Clone)]
+struct ClipRef {
+    start: usize,
+    frames: usize,
+    captions: Vec<usize>,
+}
+
+/// Normalised features plus caption embeddings, ready for batching.
+pub struct TrainData {
+    norm: Vec<f32>,
+    stats: Stats,
+    train: Vec<ClipRef>,
+    val: Vec<ClipRef>,
+    embeddings: Vec<f32>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CaptionCache {
+    dim: usize,
+    captions: Vec<String>,
+}
+
+impl TrainData {
+    /// `embed` maps captions to 384-d vectors (MiniLM in the CLI, anything in tests). They are
+    /// cached in `cache_dir` (captions.json + captions.f32) and reused when the captions match.
+    pub fn new(
+        cache: &DatasetCache,
+        cache_dir: Option<&Path>,
+        embed: &mut dyn FnMut(&[&str]) -> Result<Vec<[f32; EMBEDDING_DIM]>, String>,
+    ) -> Result<Self, TrainError> {
+        if cache.mean.len() != FEATURE_DIM || cache.std.len() != FEATURE_DIM {
+            return Err(TrainError::Data(format!("dataset has {} features per frame, expected {FEATURE_DIM}", cache.mean.len())));
+        }
+        let mut captions: Vec<String> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        let (mut train, mut val) = (Vec::new(), Vec::new());
+        for clip in &cache.clips {
+            if clip.split == Split::Test || clip.frames == 0 {
+                continue;
+            }
+            let mut ids = Vec::new();
+            for c in &clip.captions {
+                let id = *index.entry(c.clone()).or_insert_with(|| {
+                    captions.push(c.clone());
+                    captions.len() - 1
+                });
+                ids.push(id);
+            }
+            if ids.is_empty() {
+                continue;
+            }
+            let r = ClipRef { start: clip.start, frames: clip.frames, captions: ids };
+            if clip.split == Split::Train { train.push(r) } else { val.push(r) }
+        }
+        if train.is_empty() || val.is_empty() {
+            return Err(TrainError::Data(format!("need train and val clips with captions, found {} / {}", train.len(), val.len())));
+        }
+        let embeddings = caption_embeddings(&captions, cache_dir, embed)?;
+        let std: Vec<f32> = cache.std.iter().map(|s| s.max(1e-6)).collect();
+        let norm = cache
+            .features
+            .chunks_exact(FEATURE_DIM)
+            .flat_map(|row| row.iter().zip(&cache.mean).zip(&std).map(|((x, m), s)| (x - m) / s))
+            .collect();
+        Ok(Self { norm, stats: Stats { mean: cache.mean.clone(), std }, train, val, embeddings })
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn train_clips(&self) -> usize {
+        self.train.len()
+    }
+}
+
+fn caption_embeddings(
+    captions: &[String],
+    dir: Option<&Path>,
+    embed: &mut dyn FnMut(&[&str]) -> Result<Vec<[f32; EMBEDDING_DIM]>, String>,
+) -> Result<Vec<f32>, TrainError> {
+    let paths = dir.map(|d| (d.join("captions.json"), d.join("captions.f32")));
+    if let Some((meta, bin)) = &paths {
+        if let (Ok(m), Ok(b)) = (std::fs::read(meta), std::fs::read(bin)) {
+            if let Ok(m) = serde_json::from_slice::<CaptionCache>(&m) {
+                if m.dim == EMBEDDING_DIM && m.captions == captions && b.len() == captions.len() * EMBEDDING_DIM * 4 {
+                    return Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect());
+                }
+            }
+        }
+    }
+    let refs: Vec<&str> = captions.iter().map(String::as_str).collect();
+    let vecs = embed(&refs).map_err(TrainError::Text)?;
+    if vecs.len() != captions.len() {
+        return Err(TrainError::Text(format!("{} embeddings for {} captions", vecs.len(), captions.len())));
+    }
+    let flat: Vec<f32> = vecs.iter().flatten().copied().collect();
+    if let Some((meta, bin)) = &paths {
+        let m = serde_json::to_vec(&CaptionCache { dim: EMBEDDING_DIM, captions: captions.to_vec() })
+            .map_err(|e| TrainError::Data(e.to_string()))?;
+        write_atomic(bin, &flat.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())?;
+        write_atomic(meta, &m)?;
+    }
+    Ok(flat)
+}
+
+/// Write to a temporary file in the same folder, then rename over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    let tmp = tmp_path(path);
+    let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Host-side batch.
+struct Batch {
+    x0: Vec<f32>,
+    mask: Vec<f32>,
+    pad: Vec<bool>,
+    text: Vec<f32>,
+    keep: Vec<f32>,
+    t: Vec<usize>,
+    noise: Vec<f32>,
+    b: usize,
+    frames: usize,
+}
+
+fn make_batch(
+    data: &TrainData,
+    clips: &[ClipRef],
+    cfg: &TrainConfig,
+    rng: &mut ChaCha8Rng,
+    fixed_t: Option<&[usize]>,
+) -> Batch {
+    let g = cfg.denoiser.frames_per_token;
+    let max = cfg.denoiser.max_tokens() * g;
+    let b = cfg.batch.max(1);
+    let mut picks = Vec::with_capacity(b);
+    for _ in 0..b {
+        let clip = &clips[rng.random_range(0..clips.len())];
+        let len = clip.frames.min(max);
+        let off = rng.random_range(0..=clip.frames - len);
+        let cap = clip.captions[rng.random_range(0..clip.captions.len())];
+        picks.push((clip.start + off, len, cap));
+    }
+    let frames = picks.iter().map(|p| p.1).max().unwrap_or(g).div_ceil(g) * g;
+    let tokens = frames / g;
+    let mut x0 = vec![0f32; b * frames * FEATURE_DIM];
+    let mut mask = vec![0f32; b * frames];
+    let mut pad = vec![true; b * tokens];
+    let mut text = Vec::with_capacity(b * EMBEDDING_DIM);
+    let mut keep = Vec::with_capacity(b);
+    let mut t = Vec::with_capacity(b);
+    for (i, &(start, len, cap)) in picks.iter().enumerate() {
+        let src = &data.norm[start * FEATURE_DIM..(start + len) * FEATURE_DIM];
+        x0[i * frames * FEATURE_DIM..][..len * FEATURE_DIM].copy_from_slice(src);
+        mask[i * frames..][..len].fill(1.0);
+        pad[i * tokens..][..len.div_ceil(g)].fill(false);
+        text.extend_from_slice(&data.embeddings[cap * EMBEDDING_DIM..(cap + 1) * EMBEDDING_DIM]);
+        keep.push(if fixed_t.is_none() && rng.random::<f64>() < cfg.text_drop { 0.0 } else { 1.0 });
+        t.push(match fixed_t {
+            Some(ts) => ts[i % ts.len()],
+            None => rng.random_range(0..cfg.diffusion_steps.max(1)),
+        });
+    }
+    let noise = gaussian(rng, b * frames * FEATURE_DIM);
+    Batch { x0, mask, pad, text, keep, t, noise, b, frames }
+}
+
+/// Loss terms of one batch (scalars read back to the host after `backward`).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LossParts {
+    pub total: f32,
+    pub x0: f32,
+    pub pos: f32,
+    pub vel: f32,
+    pub contact: f32,
+}
+
+struct Losses {
+    total: Tensor<1>,
+    parts: [Tensor<1>; 4],
+}
+
+fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &Stats, cfg: &TrainConfig, device: &Device) -> Losses {
+    let (b, n, f) = (batch.b, batch.frames, FEATURE_DIM);
+    let tokens = n / cfg.denoiser.frames_per_token;
+    let x0 = Tensor::<3>::from_data(TensorData::new(batch.x0.clone(), [b, n, f]), device);
+    let noise = Tensor::<3>::from_data(TensorData::new(batch.noise.clone(), [b, n, f]), device);
+    let mask = Tensor::<3>::from_data(TensorData::new(batch.mask.clone(), [b, n, 1]), device);
+    let pad = Tensor::<2, Bool>::from_data(TensorData::new(batch.pad.clone(), [b, tokens]), device);
+    let text = Tensor::<2>::from_data(TensorData::new(batch.text.clone(), [b, EMBEDDING_DIM]), device);
+    let keep = Tensor::<1>::from_data(TensorData::new(batch.keep.clone(), [b]), device);
+    let xt = schedule.q_sample(x0.clone(), noise, &batch.t);
+    let t: Vec<f32> = batch.t.iter().map(|&t| t as f32).collect();
+    let pred = model.forward(xt, &t, text, keep, pad);
+
+    let count = mask.clone().sum() + 1e-6;
+    let x0_loss = ((pred.clone() - x0.clone()).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * f as f32);
+
+    // De-normalise a slice: geometric losses are meant in metres.
+    let denorm = |x: Tensor<3>, r: std::ops::Range<usize>| {
+        let m = Tensor::<3>::from_data(TensorData::new(stats.mean[r.clone()].to_vec(), [1, 1, r.len()]), device);
+        let s = Tensor::<3>::from_data(TensorData::new(stats.std[r.clone()].to_vec(), [1, 1, r.len()]), device);
+        x.slice([0..b, 0..n, r]) * s + m
+    };
+    let pp = denorm(pred.clone(), JOINT_POS);
+    let tp = denorm(x0.clone(), JOINT_POS);
+    let jp = JOINT_POS.len() as f32;
+    let pos_loss = ((pp.clone() - tp.clone()).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * jp);
+    let vel_loss = if n > 1 {
+        let vp = pp.clone().slice([0..b, 1..n]) - pp.slice([0..b, 0..n - 1]);
+        let vt = tp.clone().slice([0..b, 1..n]) - tp.slice([0..b, 0..n - 1]);
+        let vm = mask.clone().slice([0..b, 1..n]) * mask.clone().slice([0..b, 0..n - 1]);
+        let vc = vm.clone().sum() + 1e-6;
+        ((vp - vt).powf_scalar(2.0) * vm).sum() / (vc * jp)
+    } else {
+        Tensor::<1>::zeros([1], device)
+    };
+    let cp = denorm(pred, CONTACTS);
+    let ct = denorm(x0, CONTACTS);
+    let contact_loss = ((cp - ct).powf_scalar(2.0) * mask).sum() / (count * CONTACTS.len() as f32);
+    let total = x0_loss.clone()
+        + pos_loss.clone() * cfg.w_pos as f32
+        + vel_loss.clone() * cfg.w_vel as f32
+        + contact_loss.clone() * cfg.w_contact as f32;
+    Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss] }
+}
+
+fn read_parts(l: &Losses) -> LossParts {
+    let s = |t: &Tensor<1>| t.clone().into_scalar::<f32>();
+    LossParts { total: s(&l.total), x0: s(&l.parts[0]), pos: s(&l.parts[1]), vel: s(&l.parts[2]), contact: s(&l.parts[3]) }
+}
+
+/// Mean validation loss over fixed batches (same clips, noise and noise levels every time).
+pub fn validate(model: &Denoiser, data: &TrainData, cfg: &TrainConfig, device: &Device) -> LossParts {
+    let model = model.valid();
+    let schedule = CosineSchedule::new(cfg.diffusion_steps);
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed_7a1d);
+    let n = cfg.diffusion_steps.max(1);
+    let levels: Vec<usize> = (0..cfg.batch.max(1)).map(|i| (i * n) / cfg.batch.max(1)).collect();
+    let mut acc = LossParts::default();
+    let k = cfg.val_batches.max(1);
+    for _ in 0..k {
+        let batch = make_batch(data, &data.val, cfg, &mut rng, Some(&levels));
+        let p = read_parts(&losses(&model, &schedule, &batch, &data.stats, cfg, device));
+        acc.total += p.total / k as f32;
+        acc.x0 += p.x0 / k as f32;
+        acc.pos += p.pos / k as f32;
+        acc.vel += p.vel / k as f32;
+        acc.contact += p.contact / k as f32;
+    }
+    acc
+}
+
+/// Progress report after each step.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub step: usize,
+    pub steps: usize,
+    pub loss: LossParts,
+    pub val: Option<LossParts>,
+    pub samples_per_s: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RunState {
+    step: usize,
+    elapsed_s: f64,
+}
+
+/// Outcome of `train`.
+#[derive(Debug)]
+pub struct TrainSummary {
+    pub steps_done: usize,
+    pub resumed_from: usize,
+    pub wall_s: f64,
+    pub last_val: Option<LossParts>,
+    pub model: Denoiser,
+}
+
+fn optimizer() -> ModuleOptimizer {
+    AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init()
+}
+
+/// Trains in `run_dir` (checkpoint/, loss.csv, config.json). With `resume`, continues from the
+/// last complete checkpoint; a resumed run re-seeds its batch RNG from (seed, step), so it is
+/// reproducible but not bit-identical to an uninterrupted run. `on_progress` returns false to
+/// stop early (a checkpoint and the f16 model are written first).
+pub fn train(
+    cfg: &TrainConfig,
+    data: &TrainData,
+    run_dir: &Path,
+    device: &Device,
+    resume: bool,
+    on_progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<TrainSummary, TrainError> {
+    cfg.denoiser.check().map_err(TrainError::Config)?;
+    if cfg.batch == 0 {
+        return Err(TrainError::Config("batch must be at least 1".into()));
+    }
+    std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
+    let ad = device.clone().autodiff();
+    ad.seed(cfg.seed);
+    let mut model = cfg.denoiser.init(&ad);
+    let mut optim = optimizer();
+    let mut start = 0;
+    let mut elapsed_before = 0.0;
+    let ckpt = run_dir.join("checkpoint");
+    if resume {
+        if !ckpt.join("state.json").is_file() && run_dir.join("checkpoint.old").join("state.json").is_file() {
+            // Killed between the two renames of a checkpoint swap: the previous one is complete.
+            std::fs::rename(run_dir.join("checkpoint.old"), &ckpt).map_err(io(&ckpt))?;
+        }
+        let state_path = ckpt.join("state.json");
+        if state_path.is_file() {
+            let saved = TrainConfig::load(run_dir.join("config.json")).map_err(|e| TrainError::Config(format!("{}: {e}", run_dir.join("config.json").display())))?;
+            if saved.denoiser != cfg.denoiser {
+                return Err(TrainError::Config("--resume with a different model shape than the saved config.json".into()));
+            }
+            let st: RunState = serde_json::from_slice(&std::fs::read(&state_path).map_err(io(&state_path))?)
+                .map_err(|e| TrainError::Data(format!("{}: {e}", state_path.display())))?;
+            model = load_weights(model, &ckpt.join("model.bpk"), false)?;
+            let op = ckpt.join("optim.bpk");
+            optim = optim.load(&op).map_err(|e| TrainError::Record { path: op.clone(), message: e.to_string() })?;
+            start = st.step;
+            elapsed_before = st.elapsed_s;
+        }
+    }
+    let cfg_path = run_dir.join("config.json");
+    write_atomic(&cfg_path, cfg.to_string().as_bytes())?;
+    std::fs::write(run_dir.join("stats.json"), serde_json::to_vec(&data.stats).map_err(|e| TrainError::Data(e.to_string()))?)
+        .map_err(io(run_dir))?;
+
+    let schedule = CosineSchedule::new(cfg.diffusion_steps);
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add((start as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    let log_path = run_dir.join("loss.csv");
+    let new_log = !log_path.is_file();
+    let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(io(&log_path))?;
+    if new_log {
+        writeln!(log, "step,elapsed_s,loss,x0,pos,vel,contact,val_loss,val_x0,val_pos,val_vel,val_contact").map_err(io(&log_path))?;
+    }
+    let t0 = Instant::now();
+    let mut last_val = None;
+    let mut window = (Instant::now(), 0usize);
+    let mut sps = 0.0;
+    let mut steps_done = 0;
+    for step in start + 1..=cfg.steps {
+        let batch = make_batch(data, &data.train, cfg, &mut rng, None);
+        let l = losses(&model, &schedule, &batch, &data.stats, cfg, &ad);
+        let parts = read_parts(&l);
+        if !parts.total.is_finite() {
+            return Err(TrainError::Data(format!("loss became {} at step {step}; lower --lr", parts.total)));
+        }
+        let grads = GradientsParams::from_grads(l.total.backward(), &model);
+        model = optim.step(cfg.lr, model, grads);
+        window.1 += cfg.batch;
+        let dt = window.0.elapsed().as_secs_f64();
+        if dt > 5.0 {
+            sps = window.1 as f64 / dt;
+            window = (Instant::now(), 0);
+        } else if sps == 0.0 && dt > 0.0 {
+            sps = window.1 as f64 / dt;
+        }
+        let val = (step % cfg.val_every.max(1) == 0 || step == cfg.steps).then(|| validate(&model, data, cfg, &ad));
+        if val.is_some() {
+            last_val = val;
+        }
+        let elapsed = elapsed_before + t0.elapsed().as_secs_f64();
+        if step % 10 == 0 || val.is_some() {
+            let v = val.map(|v| format!("{},{},{},{},{}", v.total, v.x0, v.pos, v.vel, v.contact)).unwrap_or_else(|| ",,,,".into());
+            writeln!(log, "{step},{elapsed:.1},{},{},{},{},{},{v}", parts.total, parts.x0, parts.pos, parts.vel, parts.contact)
+                .map_err(io(&log_path))?;
+        }
+        let go_on = on_progress(&Progress { step, steps: cfg.steps, loss: parts, val, samples_per_s: sps });
+        if step % cfg.checkpoint_every.max(1) == 0 || step == cfg.steps || !go_on {
+            save_checkpoint(run_dir, &model, &optim, RunState { step, elapsed_s: elapsed })?;
+            // A usable f16 model after every checkpoint, so a killed run still ships something.
+            export_model(&model, cfg, &data.stats, &run_dir.join("model"))?;
+        }
+        steps_done = step - start;
+        if !go_on {
+            break;
+        }
+    }
+    Ok(TrainSummary {
+        steps_done,
+        resumed_from: start,
+        wall_s: t0.elapsed().as_secs_f64(),
+        last_val,
+        model,
+    })
+}
+
+/// Writes checkpoint.tmp/ completely, then swaps it in with renames (the old one is kept as
+/// checkpoint.old/ until the new one is in place).
+fn save_checkpoint(run_dir: &Path, model: &Denoiser, optim: &ModuleOptimizer, state: RunState) -> Result<(), TrainError> {
+    let tmp = run_dir.join("checkpoint.tmp");
+    let cur = run_dir.join("checkpoint");
+    let old = run_dir.join("checkpoint.old");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let mp = tmp.join("model.bpk");
+    model.clone().into_record().save(&mp).map_err(|e| TrainError::Record { path: mp.clone(), message: e.to_string() })?;
+    let op = tmp.join("optim.bpk");
+    optim.save(&op).map_err(|e| TrainError::Record { path: op.clone(), message: e.to_string() })?;
+    let sp = tmp.join("state.json");
+    std::fs::write(&sp, serde_json::to_vec(&state).map_err(|e| TrainError::Data(e.to_string()))?).map_err(io(&sp))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    if cur.exists() {
+        std::fs::rename(&cur, &old).map_err(io(&cur))?;
+    }
+    std::fs::rename(&tmp, &cur).map_err(io(&cur))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    Ok(())
+}
+
+/// Loads burnpack weights (f32 or f16) into `model`, casting to the model's dtype.
+pub fn load_weights(model: Denoiser, path: &Path, cast: bool) -> Result<Denoiser, TrainError> {
+    let rec = ModuleRecord::load(path).map_err(|e| TrainError::Record { path: path.to_path_buf(), message: e.to_string() })?;
+    let rec = if cast { rec.cast_to_module_dtype() } else { rec };
+    model.try_load_record(rec).map_err(|e| TrainError::Record { path: path.to_path_buf(), message: e.to_string() })
+}
+
+struct ToHalf;
+impl ModuleMapper for ToHalf {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|t| t.cast(burn::tensor::FloatDType::F16))
+    }
+}
+
+/// Files of a shipped model directory.
+pub const MODEL_WEIGHTS: &str = "model.bpk";
+pub const MODEL_CONFIG: &str = "config.json";
+pub const MODEL_STATS: &str = "stats.json";
+
+/// Writes a compact model directory: f16 weights, config.json, stats.json (mean/std).
+pub fn export_model(model: &Denoiser, cfg: &TrainConfig, stats: &Stats, dir: &Path) -> Result<(), TrainError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let half = model.valid().map(&mut ToHalf);
+    let wp = dir.join(MODEL_WEIGHTS);
+    let tmp = tmp_path(&wp);
+    half.into_record().save(&tmp).map_err(|e| TrainError::Record { path: tmp.clone(), message: e.to_string() })?;
+    std::fs::rename(&tmp, &wp).map_err(io(&wp))?;
+    write_atomic(&dir.join(MODEL_CONFIG), cfg.to_string().as_bytes())?;
+    write_atomic(&dir.join(MODEL_STATS), &serde_json::to_vec(stats).map_err(|e| TrainError::Data(e.to_string()))?)?;
+    Ok(())
+}

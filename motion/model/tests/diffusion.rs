@@ -1,0 +1,186 @@
+//! Fast checks of the denoiser, sampler, training loop and generation on a tiny model and a
+//! synthetic dataset (no MiniLM, no trained weights needed).
+
+use burn::prelude::*;
+use motion::dataset::{ClipEntry, DatasetCache, Split};
+use motion::features::{FEATURE_DIM, decode};
+use motion_model::denoiser::DenoiserConfig;
+use motion_model::diffusion::{CosineSchedule, DdimSampler, SampleRequest};
+use motion_model::generate::{GenerateError, GenerateOptions, Generator, check_text};
+use motion_model::train::{TrainConfig, TrainData, export_model, train, validate};
+
+fn tiny() -> DenoiserConfig {
+    DenoiserConfig::new()
+        .with_d_model(32)
+        .with_n_layers(1)
+        .with_n_heads(2)
+        .with_d_ff(64)
+        .with_frames_per_token(4)
+        .with_max_frames(40)
+        .with_dropout(0.0)
+}
+
+/// Smooth synthetic clips: each feature a sinusoid whose phase depends on the clip.
+fn synthetic_cache() -> DatasetCache {
+    let mut clips = Vec::new();
+    let mut features = Vec::new();
+    let mut start = 0;
+    for c in 0..12 {
+        let frames = 20 + (c * 7) % 30;
+        for i in 0..frames {
+            for j in 0..FEATURE_DIM {
+                features.push(((i as f32) * 0.2 + j as f32 * 0.1 + c as f32).sin() * 0.5);
+            }
+        }
+        clips.push(ClipEntry {
+            name: format!("clip{c}"),
+            dataset: 1,
+            action: "walk".into(),
+            style: "normal".into(),
+            take: format!("{c}"),
+            split: if c < 9 { Split::Train } else { Split::Val },
+            captions: vec![format!("caption {}", c % 3), "a person moves".into()],
+            start,
+            frames,
+        });
+        start += frames;
+    }
+    DatasetCache { clips, features, mean: vec![0.0; FEATURE_DIM], std: vec![0.5; FEATURE_DIM] }
+}
+
+/// Stand-in for MiniLM: a deterministic unit vector per caption.
+fn fake_embed(texts: &[&str]) -> Result<Vec<[f32; 384]>, String> {
+    Ok(texts
+        .iter()
+        .map(|t| {
+            let h = t.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+            let mut v = [0f32; 384];
+            for (i, x) in v.iter_mut().enumerate() {
+                *x = ((h as f32) * 0.001 + i as f32).sin() / (384f32).sqrt();
+            }
+            v
+        })
+        .collect())
+}
+
+fn data() -> TrainData {
+    TrainData::new(&synthetic_cache(), None, &mut |t| fake_embed(t)).expect("synthetic data")
+}
+
+#[test]
+fn tiny_model_loss_decreases() {
+    let device = Device::flex();
+    let cfg = TrainConfig::new(tiny()).with_steps(40).with_batch(8).with_lr(2e-3).with_val_every(1000).with_checkpoint_every(1000);
+    let data = data();
+    device.seed(42);
+    let before = validate(&cfg.denoiser.init(&device), &data, &cfg, &device);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = train(&cfg, &data, dir.path(), &device, false, &mut |_| true).expect("train");
+    let after = out.last_val.expect("validated at the last step");
+    assert!(after.total < 0.8 * before.total, "val loss {} -> {}", before.total, after.total);
+    assert!(dir.path().join("loss.csv").is_file());
+    assert!(dir.path().join("checkpoint/model.bpk").is_file());
+    assert!(dir.path().join("model/model.bpk").is_file());
+}
+
+#[test]
+fn resume_continues_from_checkpoint() {
+    let device = Device::flex();
+    let data = data();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = TrainConfig::new(tiny()).with_steps(4).with_batch(2).with_checkpoint_every(2).with_val_every(100);
+    train(&cfg, &data, dir.path(), &device, false, &mut |_| true).expect("first run");
+    let cfg = cfg.with_steps(6);
+    let mut seen = Vec::new();
+    let s = train(&cfg, &data, dir.path(), &device, true, &mut |p| {
+        seen.push(p.step);
+        true
+    }).expect("resumed run");
+    assert_eq!(s.resumed_from, 4);
+    assert_eq!(seen, vec![5, 6]);
+    // A different shape cannot resume from these weights.
+    let other = TrainConfig::new(tiny().with_d_model(64)).with_steps(8).with_batch(2);
+    assert!(train(&other, &data, dir.path(), &device, true, &mut |_| true).is_err());
+}
+
+fn request(seed: u64, frames: usize, samples: usize) -> SampleRequest {
+    SampleRequest { text: fake_embed(&["walk"]).expect("embed")[0].to_vec(), frames, samples, guidance: 2.5, seed }
+}
+
+#[test]
+fn ddim_is_reproducible_and_shapes_are_right() {
+    let device = Device::flex();
+    device.seed(1);
+    let model = tiny().init(&device);
+    let schedule = CosineSchedule::new(1000);
+    let sampler = DdimSampler::new(5);
+    let mut steps = 0;
+    // 22 frames is not a multiple of 4 frames per token: padding must be masked and cut off.
+    let a = sampler.sample(&model, &schedule, &request(7, 22, 3), &device, &mut |i, n| {
+        steps = i;
+        assert_eq!(n, 5);
+    });
+    assert_eq!(steps, 5);
+    assert_eq!(a.dims(), [3, 22, FEATURE_DIM]);
+    let b = sampler.sample(&model, &schedule, &request(7, 22, 3), &device, &mut |_, _| {});
+    let c = sampler.sample(&model, &schedule, &request(8, 22, 3), &device, &mut |_, _| {});
+    let (a, b, c) = (a.into_data().to_vec::<f32>().unwrap(), b.into_data().to_vec::<f32>().unwrap(), c.into_data().to_vec::<f32>().unwrap());
+    assert_eq!(a, b, "same seed must give the same motion");
+    assert_ne!(a, c, "another seed must give another motion");
+    assert!(a.iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn timesteps_descend_and_end_at_zero() {
+    let s = CosineSchedule::new(1000);
+    let ts = DdimSampler::new(10).timesteps(&s);
+    assert_eq!(ts.len(), 10);
+    assert_eq!(ts[0], 999);
+    assert_eq!(*ts.last().unwrap(), 99);
+    assert!(ts.windows(2).all(|w| w[0] > w[1]));
+    assert!(s.alpha_bar(0) > 0.99 && s.alpha_bar(999) < 1e-3);
+}
+
+#[test]
+fn generate_from_exported_tiny_model_writes_a_file() {
+    let device = Device::flex();
+    let data = data();
+    let cfg = TrainConfig::new(tiny()).with_steps(1).with_batch(2);
+    let model = cfg.denoiser.init(&device);
+    let dir = tempfile::tempdir().expect("tempdir");
+    export_model(&model, &cfg, data.stats(), &dir.path().join("m")).expect("export");
+    let g = Generator::load(&dir.path().join("m"), &device).expect("load f16 model");
+    let emb = fake_embed(&["a person walks"]).expect("embed")[0];
+    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3 };
+    let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].len(), 30);
+    let path = dir.path().join("gen.npy");
+    motion::convert::save_motion(&decode(&out[0]), &path).expect("save");
+    let bytes = std::fs::read(&path).expect("read back");
+    // npy header + 30 frames x 22 joints x 3 f32
+    assert!(bytes.len() > 30 * 22 * 3 * 4, "file too small: {}", bytes.len());
+    assert_eq!(&bytes[1..6], b"NUMPY");
+}
+
+#[test]
+fn bad_requests_are_refused_clearly() {
+    assert!(check_text("   ").is_err());
+    assert_eq!(check_text(" walk ").unwrap(), "walk");
+    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0 };
+    assert_eq!(ok.check().unwrap(), 120);
+    for bad in [
+        GenerateOptions { seconds: 0.0, ..ok.clone() },
+        GenerateOptions { seconds: 1e9, ..ok.clone() },
+        GenerateOptions { seconds: f32::NAN, ..ok.clone() },
+        GenerateOptions { samples: 0, ..ok.clone() },
+        GenerateOptions { steps: 0, ..ok.clone() },
+        GenerateOptions { guidance: -1.0, ..ok.clone() },
+    ] {
+        let e = bad.check().expect_err("must refuse");
+        assert!(matches!(e, GenerateError::BadRequest(_)));
+        assert!(e.to_string().contains("--"), "error should name the option: {e}");
+    }
+    let missing = Generator::load(std::path::Path::new("/nonexistent/model"), &Device::flex()).expect_err("no model");
+    assert!(missing.to_string().contains("config.json") || missing.to_string().contains("model.bpk"));
+}
