@@ -67,7 +67,7 @@ pub(crate) fn read_config(path: &Path) -> Result<BertConfig, TextEncoderError> {
             super::EMBEDDING_DIM
         )));
     }
-    if raw.num_attention_heads == 0 || raw.hidden_size % raw.num_attention_heads != 0 {
+    if raw.num_attention_heads == 0 || !raw.hidden_size.is_multiple_of(raw.num_attention_heads) {
         return Err(bad(format!(
             "hidden_size {} is not divisible by num_attention_heads {}",
             raw.hidden_size, raw.num_attention_heads
