@@ -184,3 +184,24 @@ fn bad_requests_are_refused_clearly() {
     let missing = Generator::load(std::path::Path::new("/nonexistent/model"), &Device::flex()).expect_err("no model");
     assert!(missing.to_string().contains("config.json") || missing.to_string().contains("model.bpk"));
 }
+
+/// Sampling-speed figure for the model card (not a check): time to sample one 6 s clip with the
+/// shipped model and the default sampler. `cargo test -p motion-model --test diffusion -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_default_model_6s() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
+    let device = Device::flex();
+    let g = Generator::load(&dir, &device).expect("models/default");
+    let emb = fake_embed(&["a person walks forward"]).expect("embed")[0];
+    for (steps, guidance) in [(10, 2.5), (20, 2.5), (10, 1.0)] {
+        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0 };
+        g.generate(&emb, &opts, &mut |_, _| {}).expect("warm-up");
+        let t = std::time::Instant::now();
+        let runs = 3;
+        for _ in 0..runs {
+            g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
+        }
+        println!("6 s clip, {steps} DDIM steps, guidance {guidance}: {:.3} s", t.elapsed().as_secs_f64() / runs as f64);
+    }
+}
