@@ -15,6 +15,10 @@ command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v xvfb-run >/dev/null || need_apt+=(xvfb xauth)
 compgen -G '/usr/share/vulkan/icd.d/lvp_icd*.json' >/dev/null || need_apt+=(mesa-vulkan-drivers)
+# X11 client libraries the viewer's window layer (winit) loads at run time
+for lib in libxkbcommon-x11-0:libxkbcommon-x11.so.0 libxcursor1:libXcursor.so.1 libxi6:libXi.so.6 libxrandr2:libXrandr.so.2; do
+    ldconfig -p | grep -q "${lib#*:}" || need_apt+=("${lib%%:*}")
+done
 if ((${#need_apt[@]})); then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
         echo "setup: installing ${need_apt[*]}"
