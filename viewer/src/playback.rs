@@ -235,10 +235,10 @@ fn advance_timeline(time: Res<Time>, mut timeline: ResMut<Timeline>) {
 /// Seeks every driven player to the playhead (paused, so Bevy's clock never moves it).
 pub fn drive_players(timeline: Res<Timeline>, mut players: Query<(&mut AnimationPlayer, &DrivenPlayer)>) {
     for (mut player, driven) in &mut players {
-        let anim = match player.animation_mut(driven.0) {
-            Some(a) => a,
-            None => player.play(driven.0),
-        };
+        if player.animation(driven.0).is_none() {
+            player.play(driven.0);
+        }
+        let Some(anim) = player.animation_mut(driven.0) else { continue };
         anim.set_repeat(bevy::animation::RepeatAnimation::Forever).pause();
         if anim.seek_time() != timeline.time {
             anim.set_seek_time(timeline.time);

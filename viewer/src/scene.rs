@@ -28,6 +28,8 @@ pub struct ViewedFile {
 pub struct SceneHandles {
     /// Root entity of the spawned scene.
     pub root: Entity,
+    /// The whole file (held so hot reload always finds it loaded).
+    pub gltf: Handle<Gltf>,
     /// The glTF's first scene.
     pub scene: Handle<WorldAsset>,
     /// The glTF's first animation (absent for files without animation).
@@ -64,6 +66,7 @@ fn spawn_scene(
     file: Res<ViewedFile>,
 ) {
     let path = file.asset_path.clone();
+    let gltf: Handle<Gltf> = assets.load(path.clone());
     let scene: Handle<WorldAsset> = assets.load(GltfAssetLabel::Scene(0).from_asset(path.clone()));
     let clip: Option<Handle<AnimationClip>> =
         (file.info.animations > 0).then(|| assets.load(GltfAssetLabel::Animation(0).from_asset(path)));
@@ -84,7 +87,7 @@ fn spawn_scene(
             file.error = None;
         })
         .id();
-    commands.insert_resource(SceneHandles { root, scene, clip, graph, node });
+    commands.insert_resource(SceneHandles { root, gltf, scene, clip, graph, node });
 }
 
 /// Gives each new animation player (one per animated hierarchy root: each character's pelvis,
@@ -113,7 +116,10 @@ fn track_loading(
     mut timeline: ResMut<Timeline>,
 ) {
     let Some(handles) = handles else { return };
-    if let LoadState::Failed(err) = assets.load_state(&handles.scene) {
+    let failed = [assets.load_state(handles.gltf.id()), assets.load_state(handles.scene.id())]
+        .into_iter()
+        .find_map(|s| if let LoadState::Failed(e) = s { Some(e) } else { None });
+    if let Some(err) = failed {
         let msg = format!("cannot load {}: {err}", file.info.path.display());
         if file.error.as_deref() != Some(msg.as_str()) {
             error!("{msg}");
