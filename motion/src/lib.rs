@@ -11,6 +11,7 @@ pub mod features;
 pub mod ik;
 pub mod import;
 pub mod motion;
+pub mod physics;
 pub mod quality;
 pub mod retarget;
 pub mod rotation;

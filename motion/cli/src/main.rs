@@ -6,7 +6,7 @@ mod cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "motion", version, about = "Character motion toolkit: convert mocap and joint files, build the training cache.", long_about = None)]
+#[command(name = "motion", version, about = "Character motion toolkit: convert mocap and joint files, build the training cache, train, evaluate and generate.", long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +23,10 @@ enum Command {
     Train(cmd::train::TrainArgs),
     /// Generate motion from a text prompt with a trained model.
     Generate(cmd::generate::GenerateArgs),
+    /// Train the motion evaluator (text–motion embedding + action classifier).
+    TrainEvaluator(cmd::train_evaluator::TrainEvaluatorArgs),
+    /// Measure real, baseline and generated motion with the evaluator (R-precision, FID, …).
+    Eval(cmd::eval::EvalArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -31,5 +35,7 @@ fn main() -> anyhow::Result<()> {
         Command::Dataset(c) => cmd::dataset::run(c),
         Command::Train(a) => cmd::train::run(a),
         Command::Generate(a) => cmd::generate::run(a),
+        Command::TrainEvaluator(a) => cmd::train_evaluator::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
     }
 }

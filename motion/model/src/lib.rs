@@ -8,6 +8,7 @@ pub use text_encoder::{
 
 pub mod denoiser;
 pub mod diffusion;
+pub mod evaluator;
 pub mod generate;
 pub mod train;
 

@@ -156,7 +156,7 @@ impl TrainData {
     }
 }
 
-fn caption_embeddings(
+pub(crate) fn caption_embeddings(
     captions: &[String],
     dir: Option<&Path>,
     embed: &mut dyn FnMut(&[&str]) -> Result<Vec<[f32; EMBEDDING_DIM]>, String>,

@@ -1,4 +1,7 @@
 pub mod convert;
 pub mod dataset;
+pub mod eval;
 pub mod generate;
+mod minilm;
 pub mod train;
+pub mod train_evaluator;

@@ -1,0 +1,264 @@
+//! Evaluating sets of motions (real clips, baselines, generated) against their texts with a
+//! trained evaluator: embeddings, the field's metrics and physics, repeated draws.
+
+use burn::prelude::*;
+use motion::features::{FEATURE_DIM, decode};
+use motion::physics::{PhysicsMetrics, physics_metrics};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::data::{LabelledClips, pad_batch};
+use super::metrics::{Interval, diversity, distinct_group_batches, fid, mm_dist, multimodality, r_precision};
+use super::train::LoadedEvaluator;
+use crate::text_encoder::EMBEDDING_DIM;
+
+/// Feature frames (de-normalised, 20 fps) of one motion.
+pub type Frames = Vec<[f32; FEATURE_DIM]>;
+
+/// Motions to evaluate, each paired with a caption of the dataset.
+#[derive(Debug, Clone, Default)]
+pub struct MotionSet {
+    pub name: String,
+    pub motions: Vec<Frames>,
+    /// Caption index (into [`LabelledClips::captions`]) paired with each motion.
+    pub captions: Vec<usize>,
+    /// (action, style) group of each paired caption: R-precision batches never hold two texts
+    /// of one group.
+    pub groups: Vec<usize>,
+    /// Action class each motion should show (the paired caption's action).
+    pub actions: Vec<usize>,
+    /// Several motions per text, for multimodality; empty when not measured.
+    pub multimodal: Vec<Vec<Frames>>,
+}
+
+/// Pairs of random draws per diversity estimate (Guo et al. use 300).
+pub const DIVERSITY_PAIRS: usize = 300;
+/// Pairs per text for multimodality (Guo et al. use 10).
+pub const MULTIMODALITY_PAIRS: usize = 10;
+
+/// Evaluator embeddings (unit length) and predicted actions of motions, in batches of 32.
+pub fn embed_motions(ev: &LoadedEvaluator, motions: &[Frames], device: &Device) -> (Vec<Vec<f32>>, Vec<usize>) {
+    let g = ev.config.frames_per_token;
+    let mut emb = Vec::with_capacity(motions.len());
+    let mut pred = Vec::with_capacity(motions.len());
+    for chunk in motions.chunks(32) {
+        let refs: Vec<&[[f32; FEATURE_DIM]]> = chunk.iter().map(Vec::as_slice).collect();
+        let mb = pad_batch(&refs, &ev.stats, g, ev.config.max_frames);
+        let x = Tensor::<3>::from_data(TensorData::new(mb.x, [mb.b, mb.frames, FEATURE_DIM]), device);
+        let valid = Tensor::<2>::from_data(TensorData::new(mb.valid, [mb.b, mb.tokens]), device);
+        let out = ev.model.encode_motion(x, valid);
+        emb.extend(rows(out.embedding));
+        let p = out.logits.argmax(1).into_data().convert::<i64>().try_into_vec::<i64>().unwrap_or_default();
+        pred.extend(p.into_iter().map(|v| v.max(0) as usize));
+    }
+    (emb, pred)
+}
+
+/// Evaluator text embeddings of MiniLM sentence embeddings.
+pub fn embed_texts(ev: &LoadedEvaluator, sentences: &[[f32; EMBEDDING_DIM]], device: &Device) -> Vec<Vec<f32>> {
+    let mut out = Vec::with_capacity(sentences.len());
+    for chunk in sentences.chunks(256) {
+        let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
+        let t = Tensor::<2>::from_data(TensorData::new(flat, [chunk.len(), EMBEDDING_DIM]), device);
+        out.extend(rows(ev.model.encode_text(t)));
+    }
+    out
+}
+
+fn rows(t: Tensor<2>) -> Vec<Vec<f32>> {
+    let [n, d] = t.dims();
+    let flat = t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_else(|_| vec![0.0; n * d]);
+    flat.chunks(d.max(1)).map(<[f32]>::to_vec).collect()
+}
+
+/// One metric of one set.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricValue {
+    pub name: String,
+    /// Which way is better, for the chart and readers: "higher", "lower" or "closer to real".
+    pub better: &'static str,
+    pub mean: f64,
+    pub ci95: f64,
+}
+
+/// Metrics of one motion set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetReport {
+    pub name: String,
+    pub motions: usize,
+    pub metrics: Vec<MetricValue>,
+}
+
+impl SetReport {
+    pub fn get(&self, name: &str) -> Option<&MetricValue> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+}
+
+pub const R1: &str = "R-precision top-1";
+pub const R2: &str = "R-precision top-2";
+pub const R3: &str = "R-precision top-3";
+pub const FID: &str = "FID";
+pub const MM_DIST: &str = "MM-Dist";
+pub const DIVERSITY: &str = "Diversity";
+pub const MULTIMODALITY: &str = "MultiModality";
+pub const ACCURACY: &str = "Action accuracy";
+pub const SKATING: &str = "Foot skating ratio";
+pub const FLOATING: &str = "Floating (m)";
+pub const PENETRATION: &str = "Penetration (m)";
+pub const JERK: &str = "Jerk (m/s^3)";
+
+/// Embeddings of the train split: the reference distribution FID is measured against.
+pub fn reference_embeddings(ev: &LoadedEvaluator, data: &LabelledClips, device: &Device) -> Vec<Vec<f32>> {
+    let train: Vec<Frames> = data.split(motion::dataset::Split::Train).into_iter().map(|c| data.frames(c)).collect();
+    embed_motions(ev, &train, device).0
+}
+
+/// Physics metrics of de-normalised feature frames (decoded to joint positions).
+pub fn physics_of(frames: &Frames) -> PhysicsMetrics {
+    let m = decode(frames);
+    physics_metrics(&m.joint_positions(), motion::CANONICAL_FPS)
+}
+
+/// All metrics of `set`, each as mean and 95 % interval over `repeats` draws: R-precision
+/// batches are re-drawn, diversity/multimodality pairs re-sampled, and FID, accuracy and
+/// physics computed on a bootstrap resample of the set.
+pub fn evaluate_set(
+    ev: &LoadedEvaluator,
+    data: &LabelledClips,
+    set: &MotionSet,
+    reference: &[Vec<f32>],
+    repeats: usize,
+    seed: u64,
+    device: &Device,
+) -> SetReport {
+    let (memb, pred) = embed_motions(ev, &set.motions, device);
+    let sentences: Vec<[f32; EMBEDDING_DIM]> = set.captions.iter().map(|&c| data.embedding(c)).collect();
+    let temb = embed_texts(ev, &sentences, device);
+    let physics: Vec<PhysicsMetrics> = set.motions.iter().map(physics_of).collect();
+    let mm_groups: Vec<Vec<Vec<f32>>> = set.multimodal.iter().map(|g| embed_motions(ev, g, device).0).collect();
+    let n = set.motions.len();
+
+    let mut draws: Vec<Vec<f64>> = vec![Vec::new(); 12];
+    for r in 0..repeats.max(1) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(r as u64));
+        let batches = distinct_group_batches(&set.groups, &mut rng);
+        let rp = r_precision(&memb, &temb, &batches);
+        let boot: Vec<usize> = (0..n).map(|_| rng.random_range(0..n.max(1))).collect();
+        let boot_emb: Vec<Vec<f32>> = boot.iter().map(|&i| memb[i].clone()).collect();
+        let mean = |f: &dyn Fn(usize) -> f64| boot.iter().map(|&i| f(i)).sum::<f64>() / n.max(1) as f64;
+        let values = [
+            rp[0] as f64,
+            rp[1] as f64,
+            rp[2] as f64,
+            fid(&boot_emb, reference),
+            mm_dist(&memb, &temb) as f64,
+            diversity(&memb, DIVERSITY_PAIRS, &mut rng) as f64,
+            multimodality(&mm_groups, MULTIMODALITY_PAIRS, &mut rng) as f64,
+            mean(&|i| (pred[i] == set.actions[i]) as u8 as f64),
+            mean(&|i| physics[i].foot_skating_ratio as f64),
+            mean(&|i| physics[i].floating_m as f64),
+            mean(&|i| physics[i].penetration_m as f64),
+            mean(&|i| physics[i].jerk_m_s3 as f64),
+        ];
+        for (d, v) in draws.iter_mut().zip(values) {
+            d.push(v);
+        }
+    }
+    let spec: [(&str, &str); 12] = [
+        (R1, "higher"),
+        (R2, "higher"),
+        (R3, "higher"),
+        (FID, "lower"),
+        (MM_DIST, "lower"),
+        (DIVERSITY, "closer to real"),
+        (MULTIMODALITY, "closer to real"),
+        (ACCURACY, "higher"),
+        (SKATING, "lower"),
+        (FLOATING, "lower"),
+        (PENETRATION, "lower"),
+        (JERK, "closer to real"),
+    ];
+    let mut metrics: Vec<MetricValue> = spec
+        .iter()
+        .zip(&draws)
+        .map(|(&(name, better), d)| {
+            let i = Interval::of(d);
+            MetricValue { name: name.into(), better, mean: i.mean, ci95: i.ci95 }
+        })
+        .collect();
+    if set.multimodal.is_empty() {
+        metrics.retain(|m| m.name != MULTIMODALITY);
+    }
+    SetReport { name: set.name.clone(), motions: n, metrics }
+}
+
+/// Real clips of `split`, each paired with one of its captions (chosen by `seed`), and its
+/// (action, style) groups as multimodal sets (up to `per_group` clips each).
+pub fn real_set(data: &LabelledClips, split: motion::dataset::Split, seed: u64, per_group: usize) -> MotionSet {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let clips = data.split(split);
+    let mut set = MotionSet { name: format!("real {}", split.name()), ..Default::default() };
+    let mut by_group: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for &c in &clips {
+        let clip = &data.clips[c];
+        set.motions.push(data.frames(c));
+        set.captions.push(clip.captions[rng.random_range(0..clip.captions.len())]);
+        set.groups.push(clip.group);
+        set.actions.push(clip.action);
+        by_group.entry(clip.group).or_default().push(c);
+    }
+    set.multimodal = by_group
+        .values()
+        .filter(|g| g.len() >= 2)
+        .map(|g| g.iter().take(per_group).map(|&c| data.frames(c)).collect())
+        .collect();
+    set
+}
+
+/// The same motions paired with texts of other clips (a random derangement across groups):
+/// text-matching metrics must fall to chance.
+pub fn mismatched_texts(real: &MotionSet, seed: u64) -> MotionSet {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = real.motions.len();
+    let mut perm: Vec<usize> = (0..n).collect();
+    perm.shuffle(&mut rng);
+    let mut out = real.clone();
+    out.name = format!("{}, texts shuffled", real.name);
+    out.captions = perm.iter().map(|&i| real.captions[i]).collect();
+    out.groups = perm.iter().map(|&i| real.groups[i]).collect();
+    out.actions = perm.iter().map(|&i| real.actions[i]).collect();
+    out.multimodal.clear();
+    out
+}
+
+/// The same clips with their frames in random order: plausible poses, no motion.
+pub fn frames_shuffled(real: &MotionSet, seed: u64) -> MotionSet {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = real.clone();
+    out.name = format!("{}, frames shuffled", real.name);
+    for m in &mut out.motions {
+        m.shuffle(&mut rng);
+    }
+    out.multimodal.clear();
+    out
+}
+
+/// Gaussian noise in the evaluator's normalised feature space, with the real clips' lengths.
+pub fn noise_set(real: &MotionSet, ev: &LoadedEvaluator, seed: u64) -> MotionSet {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = real.clone();
+    out.name = "noise".into();
+    for m in &mut out.motions {
+        let flat = crate::diffusion::gaussian(&mut rng, m.len() * FEATURE_DIM);
+        for (row, z) in m.iter_mut().zip(flat.chunks_exact(FEATURE_DIM)) {
+            for j in 0..FEATURE_DIM {
+                row[j] = z[j] * ev.stats.std[j] + ev.stats.mean[j];
+            }
+        }
+    }
+    out.multimodal.clear();
+    out
+}
