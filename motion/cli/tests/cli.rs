@@ -143,4 +143,30 @@ fn dataset_build_on_fixture_clips() {
     assert!(out.join("dataset.safetensors").is_file() && out.join("contact-sheet.png").is_file());
     let info = motion(&["dataset", "info", out.to_str().unwrap()]);
     assert!(info.status.success() && text(&info).contains("train"), "{}", text(&info));
+
+    // The evaluator trains on that cache and `motion eval` reports on it (few steps: this
+    // checks the plumbing and the files; the synthetic test in motion-model checks learning).
+    let ev = dir.path().join("evaluator");
+    let o = motion(&["train-evaluator", "--data", out.to_str().unwrap(), "--out", ev.to_str().unwrap(), "--steps", "3", "--batch", "4"]);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in ["evaluator.bpk", "config.json", "train.json", "stats.json", "actions.json"] {
+        assert!(ev.join(f).is_file(), "{f} missing: {}", text(&o));
+    }
+    let report = dir.path().join("report");
+    let split = if text(&info).contains("train       2") { "train" } else { "test" };
+    let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", ev.to_str().unwrap(), "--split", split, "--repeats", "2", "--out", report.to_str().unwrap()]);
+    let t = text(&o);
+    println!("{t}");
+    if o.status.success() {
+        assert!(t.contains("FID") && t.contains("Foot skating ratio") && t.contains("noise"), "{t}");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("eval.json")).unwrap()).unwrap();
+        assert_eq!(json["sets"].as_array().map(Vec::len), Some(4), "{json:#}");
+        assert!(image::open(report.join("eval.png")).is_ok());
+    } else {
+        assert!(t.contains("usable clips"), "{t}");
+    }
+    // A missing evaluator is named, and nothing is written.
+    let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", dir.path().join("nope").to_str().unwrap(), "--out", dir.path().join("r2").to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("evaluator.bpk"), "{}", text(&o));
+    assert!(!dir.path().join("r2").exists());
 }

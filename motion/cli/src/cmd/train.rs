@@ -2,9 +2,10 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use motion::dataset::{CACHE_FILE, DatasetCache};
 use motion_model::denoiser::DenoiserConfig;
-use motion_model::text_encoder::{TextEncoder, locate_model_dir};
 use motion_model::train::{TrainConfig, TrainData, export_model, train};
 use std::path::PathBuf;
+
+use super::minilm::LazyMiniLm;
 
 /// Train the text-to-motion denoiser on a dataset cache (see `motion dataset build`).
 ///
@@ -93,19 +94,9 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_checkpoint_every(a.checkpoint_every);
 
     // MiniLM is loaded only if the caption cache is missing or stale.
-    let minilm_dir = a.minilm_dir.clone();
-    let mut encoder: Option<TextEncoder> = None;
-    let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
-        if encoder.is_none() {
-            let dir = locate_model_dir(minilm_dir.as_deref()).map_err(|e| e.to_string())?;
-            encoder = Some(TextEncoder::load(&dir, &burn_cpu()).map_err(|e| e.to_string())?);
-        }
-        let enc = encoder.as_ref().ok_or("text encoder not loaded")?;
-        eprintln!("embedding {} captions with MiniLM (cached in the run folder)…", texts.len());
-        enc.encode(texts).map_err(|e| e.to_string())
-    };
-    let data = TrainData::new(&cache, Some(&a.out), &mut embed)?;
-    drop(encoder);
+    let mut minilm = LazyMiniLm::new(a.minilm_dir.clone());
+    let data = TrainData::new(&cache, Some(&a.out), &mut |t| minilm.embed(t))?;
+    drop(minilm);
     eprintln!("train clips: {}, steps {}, batch {}, backend {}", data.train_clips(), a.steps, a.batch, a.backend);
 
     let bar = ProgressBar::new(a.steps as u64);
@@ -135,8 +126,4 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         model_dir.display()
     );
     Ok(())
-}
-
-fn burn_cpu() -> motion_model::Device {
-    motion_model::Device::flex()
 }

@@ -77,18 +77,28 @@ pub fn run(a: TrainEvaluatorArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let deadline = a.max_minutes.map(|m| t0 + std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
     let mut acc = 0.0f32;
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let ev = train_evaluator(&cfg, &data, &a.out, &device, &mut |p| {
         acc = 0.95 * acc + 0.05 * p.batch_accuracy;
         bar.set_position(p.step as u64);
-        bar.set_message(format!("contrastive {:.3} action {:.3} batch acc ~{:.2}", p.contrastive, p.action, acc));
+        let msg = format!("contrastive {:.3} action {:.3} batch acc ~{:.2}", p.contrastive, p.action, acc);
+        if !on_terminal && p.step % 50 == 0 {
+            // No terminal (a log file): the bar is hidden, so print a line now and then.
+            eprintln!("step {}/{} {msg} {:.0} s", p.step, p.steps, t0.elapsed().as_secs_f64());
+        }
+        bar.set_message(msg);
         deadline.is_none_or(|d| Instant::now() < d)
     })?;
     bar.finish();
     let wall = t0.elapsed().as_secs_f64();
     println!("trained in {wall:.0} s; evaluator written to {}", a.out.display());
     // Held-out check: the val split was never trained on.
-    let reference = reference_embeddings(&ev, &data, &device);
     let val = real_set(&data, Split::Val, a.seed, 10);
+    if val.motions.len() < 2 {
+        println!("the val split has {} clips: no held-out check", val.motions.len());
+        return Ok(());
+    }
+    let reference = reference_embeddings(&ev, &data, &device);
     let report = evaluate_set(&ev, &data, &val, &reference, 10, a.seed, &device);
     println!("held-out (val split):\n{}", table(&[report]));
     Ok(())

@@ -134,6 +134,9 @@ pub fn evaluate_set(
     seed: u64,
     device: &Device,
 ) -> SetReport {
+    if set.motions.is_empty() {
+        return SetReport { name: set.name.clone(), motions: 0, metrics: Vec::new() };
+    }
     let (memb, pred) = embed_motions(ev, &set.motions, device);
     let sentences: Vec<[f32; EMBEDDING_DIM]> = set.captions.iter().map(|&c| data.embedding(c)).collect();
     let temb = embed_texts(ev, &sentences, device);
@@ -142,9 +145,11 @@ pub fn evaluate_set(
     let n = set.motions.len();
 
     let mut draws: Vec<Vec<f64>> = vec![Vec::new(); 12];
+    let mut no_batches = false;
     for r in 0..repeats.max(1) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(r as u64));
         let batches = distinct_group_batches(&set.groups, &mut rng);
+        no_batches |= batches.is_empty();
         let rp = r_precision(&memb, &temb, &batches);
         let boot: Vec<usize> = (0..n).map(|_| rng.random_range(0..n.max(1))).collect();
         let boot_emb: Vec<Vec<f32>> = boot.iter().map(|&i| memb[i].clone()).collect();
@@ -191,6 +196,10 @@ pub fn evaluate_set(
         .collect();
     if set.multimodal.is_empty() {
         metrics.retain(|m| m.name != MULTIMODALITY);
+    }
+    if no_batches {
+        // Fewer than 32 texts of different (action, style): R-precision is undefined.
+        metrics.retain(|m| ![R1, R2, R3].contains(&m.name.as_str()));
     }
     SetReport { name: set.name.clone(), motions: n, metrics }
 }
