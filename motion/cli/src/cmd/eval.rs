@@ -44,7 +44,7 @@ pub struct EvalArgs {
     /// Seed of caption choice, batches, resampling and generation noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Evaluate only the first N clips of the split (quick checks).
+    /// Evaluate N clips of the split drawn at random (seeded), for quick checks.
     #[arg(long)]
     pub limit: Option<usize>,
     /// Texts used for the generated set's multimodality.
@@ -101,7 +101,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
 
     let mut real = real_set(&data, split, a.seed, 10);
     if let Some(n) = a.limit {
-        truncate(&mut real, n.max(2));
+        subsample(&mut real, n.max(2), a.seed);
     }
     if real.motions.len() < 2 {
         bail!("the {} split has {} usable clips; need at least 2", split.name(), real.motions.len());
@@ -139,11 +139,21 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn truncate(set: &mut MotionSet, n: usize) {
-    set.motions.truncate(n);
-    set.captions.truncate(n);
-    set.groups.truncate(n);
-    set.actions.truncate(n);
+/// Keeps `n` clips drawn at random (seeded), so a quick run still spans many actions.
+fn subsample(set: &mut MotionSet, n: usize, seed: u64) {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    if n >= set.motions.len() {
+        return;
+    }
+    let mut idx: Vec<usize> = (0..set.motions.len()).collect();
+    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x51ce));
+    idx.truncate(n);
+    idx.sort_unstable();
+    set.motions = idx.iter().map(|&i| set.motions[i].clone()).collect();
+    set.captions = idx.iter().map(|&i| set.captions[i]).collect();
+    set.groups = idx.iter().map(|&i| set.groups[i]).collect();
+    set.actions = idx.iter().map(|&i| set.actions[i]).collect();
 }
 
 /// Generated / real ratios of the targets the model is held to.
