@@ -2,6 +2,7 @@
 //! 20 fps), rotations, forward and inverse kinematics, retargeting of real mocap, the feature
 //! representation the model sees, and exporters to files real tools open (GLB, BVH, npy).
 
+pub mod cleanup;
 pub mod contact_sheet;
 pub mod convert;
 pub mod dataset;

@@ -1,6 +1,7 @@
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use motion::dataset::{CACHE_FILE, DatasetCache, Split};
+use motion::cleanup::lock_feet;
 use motion::features::{decode, encode};
 use motion_model::evaluator::data::LabelledClips;
 use motion_model::evaluator::eval::{MotionSet, evaluate_set, frames_shuffled, mismatched_texts, noise_set, real_set, reference_embeddings};
@@ -16,7 +17,8 @@ use super::minilm::LazyMiniLm;
 ///
 /// Always evaluates the real clips of --split and three baselines (the same clips with texts
 /// shuffled, with frames shuffled in time, and Gaussian noise), and, with --model, motions
-/// generated for the same texts and lengths. Metrics: R-precision top-1/2/3 (batches of 32
+/// generated for the same texts and lengths (as `motion generate` writes them, with foot
+/// locking, and without it). Metrics: R-precision top-1/2/3 (batches of 32
 /// texts of different action/style), FID against the train split, MM-Dist, diversity (300
 /// pairs), multimodality (several motions per text), action accuracy, foot-skating ratio,
 /// floating, ground penetration and jerk; each as mean ± 95 % interval over --repeats draws.
@@ -115,7 +117,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         noise_set(&real, &ev, a.seed),
     ];
     if let Some(g) = &generator {
-        sets.insert(1, generated_set(g, &data, &real, &a)?);
+        let (locked, raw) = generated_sets(g, &data, &real, &a)?;
+        sets.insert(1, locked);
+        sets.insert(2, raw);
     }
     let t0 = Instant::now();
     let reports: Vec<SetReport> = sets.iter().map(|s| evaluate_set(&ev, &data, s, &reference, a.repeats, a.seed, &device)).collect();
@@ -169,8 +173,9 @@ fn print_ratios(real: &SetReport, generated: &SetReport) {
 }
 
 /// Motions from the model for the real set's texts and lengths (1–10 s), decoded to joint
-/// rotations and re-encoded, so the evaluator sees exactly what the exporters would write.
-fn generated_set(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &EvalArgs) -> anyhow::Result<MotionSet> {
+/// rotations and re-encoded, so the evaluator sees exactly what the exporters would write:
+/// once as `motion generate` writes them (foot locking on) and once straight from the model.
+fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &EvalArgs) -> anyhow::Result<(MotionSet, MotionSet)> {
     let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
     let groups_for_mm: Vec<usize> = {
         let mut seen = std::collections::BTreeSet::new();
@@ -180,12 +185,11 @@ fn generated_set(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eval
     let bar = ProgressBar::new(total as u64);
     bar.set_style(ProgressStyle::with_template("generating {bar:30} {pos}/{len} {elapsed_precise} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
     let t0 = Instant::now();
-    let mut set = MotionSet { name: "generated".into(), ..Default::default() };
+    let mut set = MotionSet { name: "generated raw".into(), ..Default::default() };
     let run = |i: usize, samples: usize| -> anyhow::Result<Vec<Vec<[f32; motion::features::FEATURE_DIM]>>> {
         let frames = real.motions[i].len().clamp(20, 200);
         let opts = GenerateOptions { seconds: frames as f32 / 20.0, samples, guidance: a.guidance, steps, seed: a.seed.wrapping_add(i as u64) };
-        let out = g.generate(&data.embedding(real.captions[i]), &opts, &mut |_, _| {})?;
-        Ok(out.iter().map(|f| encode(&decode(f))).collect())
+        Ok(g.generate(&data.embedding(real.captions[i]), &opts, &mut |_, _| {})?)
     };
     for i in 0..real.motions.len() {
         let m = run(i, 1)?.pop().context("generator returned no motion")?;
@@ -202,5 +206,16 @@ fn generated_set(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eval
     set.captions = real.captions.clone();
     set.groups = real.groups.clone();
     set.actions = real.actions.clone();
-    Ok(set)
+    let reencode = |f: &Vec<[f32; motion::features::FEATURE_DIM]>, lock: bool| {
+        let m = decode(f);
+        encode(&if lock { lock_feet(&m) } else { m })
+    };
+    let mut locked = set.clone();
+    locked.name = "generated".into();
+    locked.motions = set.motions.iter().map(|f| reencode(f, true)).collect();
+    locked.multimodal = set.multimodal.iter().map(|g| g.iter().map(|f| reencode(f, true)).collect()).collect();
+    set.name = "generated, no foot lock".into();
+    set.motions = set.motions.iter().map(|f| reencode(f, false)).collect();
+    set.multimodal = set.multimodal.iter().map(|g| g.iter().map(|f| reencode(f, false)).collect()).collect();
+    Ok((locked, set))
 }

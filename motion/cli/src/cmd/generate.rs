@@ -1,6 +1,7 @@
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use motion::convert::save_motion;
+use motion::cleanup::lock_feet;
 use motion::features::decode;
 use motion_model::diffusion::DEFAULT_DDIM_STEPS;
 use motion_model::generate::{GenerateOptions, Generator, check_text};
@@ -53,6 +54,10 @@ pub struct GenerateArgs {
     /// Replace output files that exist.
     #[arg(long)]
     pub force: bool,
+    /// Keep the model's root path as sampled (by default planted feet are locked: the body
+    /// moves over a foot on the floor instead of the foot sliding).
+    #[arg(long)]
+    pub no_foot_lock: bool,
 }
 
 fn model_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
@@ -125,6 +130,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let sample_s = t0.elapsed().as_secs_f64();
     for (feats, path) in samples.iter().zip(&outputs) {
         let motion = decode(feats);
+        let motion = if a.no_foot_lock { motion } else { lock_feet(&motion) };
         save_motion(&motion, path).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {} ({} frames)", path.display(), feats.len());
     }
