@@ -27,6 +27,8 @@ enum Command {
     TrainEvaluator(cmd::train_evaluator::TrainEvaluatorArgs),
     /// Measure real, baseline and generated motion with the evaluator (R-precision, FID, …).
     Eval(cmd::eval::EvalArgs),
+    /// Time text-to-motion on this machine (loading, sampling, writing, peak memory).
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,5 +39,6 @@ fn main() -> anyhow::Result<()> {
         Command::Generate(a) => cmd::generate::run(a),
         Command::TrainEvaluator(a) => cmd::train_evaluator::run(a),
         Command::Eval(a) => cmd::eval::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     }
 }

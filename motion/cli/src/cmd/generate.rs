@@ -60,7 +60,7 @@ pub struct GenerateArgs {
     pub no_foot_lock: bool,
 }
 
-fn model_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub fn model_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }

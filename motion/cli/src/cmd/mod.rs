@@ -1,3 +1,4 @@
+pub mod bench;
 pub mod convert;
 pub mod dataset;
 pub mod eval;
