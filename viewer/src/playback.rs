@@ -6,7 +6,7 @@
 //! camera) in a file stay on the same frame whatever happens to the players (reloads, new
 //! players spawning late).
 
-use bevy::animation::AnimationSystems;
+use bevy::app::AnimationSystems;
 use bevy::prelude::*;
 
 /// Lowest and highest playback speed the keys can reach.
