@@ -9,16 +9,7 @@ fn repo() -> PathBuf {
 }
 
 fn fixture_cache(dir: &Path) -> PathBuf {
-    let src = dir.join("src");
-    for (n, clip, content, style) in [(1, "dataset-1_dash_normal_001", "dash", "normal"), (2, "dataset-2_wave-left-hand_active_011", "wave-left-hand", "active")] {
-        let d = src.join(format!("Bandai-Namco-Research-Motiondataset-{n}"));
-        std::fs::create_dir_all(d.join("cfg")).unwrap();
-        std::fs::create_dir_all(d.join("data")).unwrap();
-        std::fs::write(d.join("cfg/content_label.txt"), format!("dataset-{n}_{content}\n")).unwrap();
-        std::fs::write(d.join("cfg/style_label.txt"), format!("dataset-{n}_{style}\n")).unwrap();
-        std::fs::copy(repo().join(format!("tests/fixtures/bandai/{clip}.bvh")), d.join(format!("data/{clip}.bvh"))).unwrap();
-        std::fs::write(d.join(format!("data/{clip}.json")), r#"{"content": 0, "style": 0}"#).unwrap();
-    }
+    let src = e2e_tests::lay_out_bandai_fixtures(&dir.join("src")).unwrap();
     let (cache, _) = motion::dataset::build(&src, &motion::dataset::BuildOptions::default(), &|_, _| {}).unwrap();
     let out = dir.join("cache");
     std::fs::create_dir_all(&out).unwrap();

@@ -124,16 +124,7 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
 #[test]
 fn dataset_build_on_fixture_clips() {
     let dir = tempfile::tempdir().unwrap();
-    // Lay the fixtures out as the real dataset folders.
-    for (n, clip, content, style) in [(1, "dataset-1_dash_normal_001", "dash", "normal"), (2, "dataset-2_wave-left-hand_active_011", "wave-left-hand", "active")] {
-        let d = dir.path().join(format!("src/Bandai-Namco-Research-Motiondataset-{n}"));
-        std::fs::create_dir_all(d.join("cfg")).unwrap();
-        std::fs::create_dir_all(d.join("data")).unwrap();
-        std::fs::write(d.join("cfg/content_label.txt"), format!("dataset-{n}_{content}\n")).unwrap();
-        std::fs::write(d.join("cfg/style_label.txt"), format!("dataset-{n}_{style}\n")).unwrap();
-        std::fs::copy(repo().join(format!("tests/fixtures/bandai/{clip}.bvh")), d.join(format!("data/{clip}.bvh"))).unwrap();
-        std::fs::write(d.join(format!("data/{clip}.json")), r#"{"content": 0, "style": 0}"#).unwrap();
-    }
+    e2e_tests::lay_out_bandai_fixtures(&dir.path().join("src")).unwrap();
     let out = dir.path().join("cache");
     let o = motion(&["dataset", "build", "--source", dir.path().join("src").to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));

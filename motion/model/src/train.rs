@@ -186,13 +186,10 @@ pub(crate) fn caption_embeddings(
     Ok(flat)
 }
 
-/// Write to a temporary file in the same folder, then rename over the target.
+/// Write to a temporary file in the same folder, then rename over the target (the motion
+/// core's helper, with this crate's error type).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let tmp = tmp_path(path);
-    let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    motion::write_atomic(path, bytes).map_err(|e| TrainError::Io { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) })
 }
 
 fn tmp_path(path: &Path) -> PathBuf {

@@ -6,20 +6,11 @@ use motion::retarget::position_error;
 use motion::rotation::heading_yaw;
 use scene_build::{build_scene, write_scene, DatasetClipSource, BLEND_FRAMES};
 use scene_script::Scene;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn fixture_cache() -> DatasetClipSource {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = tempfile::tempdir().unwrap();
-    for (n, clip, content, style) in [(1, "dataset-1_dash_normal_001", "dash", "normal"), (2, "dataset-2_wave-left-hand_active_011", "wave-left-hand", "active")] {
-        let d = dir.path().join(format!("Bandai-Namco-Research-Motiondataset-{n}"));
-        std::fs::create_dir_all(d.join("cfg")).unwrap();
-        std::fs::create_dir_all(d.join("data")).unwrap();
-        std::fs::write(d.join("cfg/content_label.txt"), format!("dataset-{n}_{content}\n")).unwrap();
-        std::fs::write(d.join("cfg/style_label.txt"), format!("dataset-{n}_{style}\n")).unwrap();
-        std::fs::copy(repo.join(format!("tests/fixtures/bandai/{clip}.bvh")), d.join(format!("data/{clip}.bvh"))).unwrap();
-        std::fs::write(d.join(format!("data/{clip}.json")), r#"{"content": 0, "style": 0}"#).unwrap();
-    }
+    e2e_tests::lay_out_bandai_fixtures(dir.path()).unwrap();
     let (cache, _) = build(dir.path(), &BuildOptions::default(), &|_, _| {}).unwrap();
     DatasetClipSource::new(cache).unwrap()
 }
