@@ -48,11 +48,13 @@ pub enum ViewMode {
 pub struct CameraSettings {
     /// Keep the orbit focus on the characters' centre as they move.
     pub follow: bool,
+    /// Set the orbit distance to fit all characters once they are posed.
+    pub needs_fit: bool,
 }
 
 impl Default for CameraSettings {
     fn default() -> Self {
-        Self { follow: true }
+        Self { follow: true, needs_fit: true }
     }
 }
 
@@ -112,6 +114,7 @@ fn camera_keys(
             let focus = o.focus;
             *o = OrbitCamera { focus, ..default() };
         }
+        settings.needs_fit = true;
     }
 }
 
@@ -173,12 +176,37 @@ pub fn characters_centre(
     (!roots.is_empty()).then(|| roots.iter().sum::<Vec3>() / roots.len() as f32)
 }
 
+/// Largest horizontal distance between two characters' root joints (0 for one character).
+pub fn characters_spread(skinned: &Query<&SkinnedMesh>, transforms: &Query<&GlobalTransform>) -> f32 {
+    let roots: Vec<Vec2> = skinned
+        .iter()
+        .filter_map(|s| s.joints.first())
+        .filter_map(|&j| transforms.get(j).ok())
+        .map(|t| t.translation().xz())
+        .collect();
+    let mut spread = 0.0f32;
+    for (i, a) in roots.iter().enumerate() {
+        for b in &roots[i + 1..] {
+            spread = spread.max(a.distance(*b));
+        }
+    }
+    spread
+}
+
 fn follow_characters(
-    settings: Res<CameraSettings>,
+    mut settings: ResMut<CameraSettings>,
     skinned: Query<&SkinnedMesh>,
     transforms: Query<&GlobalTransform>,
     mut orbit: Query<&mut OrbitCamera>,
 ) {
+    if settings.needs_fit && characters_centre(&skinned, &transforms).is_some() {
+        // Back off far enough to see every character (several of them stand metres apart).
+        let spread = characters_spread(&skinned, &transforms);
+        for mut o in &mut orbit {
+            o.distance = OrbitCamera::default().distance.max(spread * 1.4 + 2.0);
+        }
+        settings.needs_fit = false;
+    }
     if !settings.follow {
         return;
     }
