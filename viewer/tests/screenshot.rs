@@ -60,14 +60,44 @@ fn is_figure(p: &image::Rgb<u8>) -> bool {
     r > 70 && r >= g + 6 && g >= b + 6
 }
 
-#[test]
-fn screenshot_under_xvfb_shows_the_figure() {
+fn require_xvfb() {
     let have_xvfb = Command::new("sh").args(["-c", "command -v xvfb-run"]).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
     assert!(
         have_xvfb,
         "xvfb-run not found: this test renders the viewer under Xvfb with Mesa's software Vulkan driver. \
          Install them with `apt-get install xvfb mesa-vulkan-drivers` (scripts/setup.sh does it)."
     );
+}
+
+#[test]
+fn damaged_glb_fails_the_screenshot_cleanly() {
+    require_xvfb();
+    // Valid header and JSON, binary chunk cut short: passes the pre-check, fails in Bevy's loader.
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("walk_2s.glb")).unwrap();
+    let glb = dir.path().join("cut.glb");
+    std::fs::write(&glb, &bytes[..bytes.len() / 2]).unwrap();
+    let png = dir.path().join("never.png");
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1024x768x24"])
+        .arg(BIN)
+        .arg(&glb)
+        .arg("--screenshot")
+        .arg(&png)
+        .args(["--size", "160x120", "--timeout", "120"])
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a damaged file must fail: {err}");
+    assert!(err.contains("viewer: cannot load"), "clear message expected: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!png.exists(), "no screenshot for a file that did not load");
+}
+
+#[test]
+fn screenshot_under_xvfb_shows_the_figure() {
+    require_xvfb();
     let dir = tempfile::tempdir().unwrap();
     let runtime = dir.path().join("xdg");
     std::fs::create_dir(&runtime).unwrap();
