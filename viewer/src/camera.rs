@@ -163,10 +163,7 @@ fn mouse_orbit(
 }
 
 /// Centre of the characters: mean of their root joints (pelvis) in world space.
-pub fn characters_centre(
-    skinned: &Query<&SkinnedMesh>,
-    transforms: &Query<&GlobalTransform>,
-) -> Option<Vec3> {
+pub fn characters_centre(skinned: &Query<&SkinnedMesh>, transforms: &Query<&GlobalTransform>) -> Option<Vec3> {
     let roots: Vec<Vec3> = skinned
         .iter()
         .filter_map(|s| s.joints.first())
@@ -244,7 +241,9 @@ fn sync_camera(
         *global = GlobalTransform::from(t);
     }
     let same = match (&*projection, &p) {
-        (Projection::Perspective(a), Projection::Perspective(b)) => a.fov == b.fov && a.near == b.near && a.far == b.far,
+        (Projection::Perspective(a), Projection::Perspective(b)) => {
+            a.fov == b.fov && a.near == b.near && a.far == b.far
+        }
         _ => false,
     };
     if !same {

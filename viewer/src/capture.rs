@@ -69,7 +69,9 @@ impl Plugin for CapturePlugin {
         .insert_resource(pending.clone())
         .add_systems(Update, drive_capture.after(crate::playback::PlaybackSystems::Advance));
         if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
-            render_app.insert_resource(pending).add_systems(Render, count_pending_pipelines.in_set(RenderSystems::Cleanup));
+            render_app
+                .insert_resource(pending)
+                .add_systems(Render, count_pending_pipelines.in_set(RenderSystems::Cleanup));
         }
     }
 }
@@ -113,7 +115,10 @@ fn drive_capture(
             }
             if scene_ready(&file, handles.as_deref(), &clips) {
                 if cap.at > timeline.duration + 1e-4 {
-                    warn!("--at {:.3} s is past the end of the clip ({:.3} s): showing the last frame", cap.at, timeline.duration);
+                    warn!(
+                        "--at {:.3} s is past the end of the clip ({:.3} s): showing the last frame",
+                        cap.at, timeline.duration
+                    );
                 }
                 cap.stage = Stage::Settling;
             }
@@ -126,7 +131,10 @@ fn drive_capture(
                 cap.stage = Stage::Shooting;
                 let out = cap.out.clone();
                 commands.spawn(Screenshot::primary_window()).observe(
-                    move |shot: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(&shot.image, &out) {
+                    move |shot: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(
+                        &shot.image,
+                        &out,
+                    ) {
                         Ok(()) => {
                             info!("screenshot saved to {}", out.display());
                             exit.write(AppExit::Success);
@@ -145,15 +153,10 @@ fn drive_capture(
 
 /// Saves an RGB PNG atomically: written next to `out`, then renamed over it.
 fn save_png(image: &Image, out: &Path) -> Result<(), String> {
-    let rgb = image
-        .clone()
-        .try_into_dynamic()
-        .map_err(|e| format!("cannot convert the screenshot: {e}"))?
-        .to_rgb8();
+    let rgb = image.clone().try_into_dynamic().map_err(|e| format!("cannot convert the screenshot: {e}"))?.to_rgb8();
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "screenshot.png".into());
     let tmp = out.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    rgb.save_with_format(&tmp, image::ImageFormat::Png)
-        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    rgb.save_with_format(&tmp, image::ImageFormat::Png).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, out).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         format!("cannot move the screenshot to {}: {e}", out.display())

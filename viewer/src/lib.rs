@@ -87,7 +87,11 @@ impl Plugin for StagePlugin {
     }
 }
 
-fn spawn_stage(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+fn spawn_stage(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
     commands.spawn((
         Name::new("sun"),
         DirectionalLight { illuminance: 9000.0, shadow_maps_enabled: true, ..default() },

@@ -96,7 +96,11 @@ fn main() -> ExitCode {
         Some(p) => {
             let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             if !parent.is_dir() {
-                return usage_error(format!("cannot write {}: folder {} does not exist", p.display(), parent.display()));
+                return usage_error(format!(
+                    "cannot write {}: folder {} does not exist",
+                    p.display(),
+                    parent.display()
+                ));
             }
             match std::path::absolute(p) {
                 Ok(p) => Some(p),

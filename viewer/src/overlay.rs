@@ -233,7 +233,11 @@ pub fn readout_text(timeline: &Timeline, file: Option<&ViewedFile>, mode: ViewMo
     }
     if let Some(f) = file {
         let name = f.info.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        s.push_str(&format!("\n{name}: {} character(s){}   H: keys", f.info.characters, if f.info.has_camera { ", camera (C)" } else { "" }));
+        s.push_str(&format!(
+            "\n{name}: {} character(s){}   H: keys",
+            f.info.characters,
+            if f.info.has_camera { ", camera (C)" } else { "" }
+        ));
         if let Some(e) = &f.error {
             s.push_str(&format!("\nERROR: {e}"));
         }
@@ -253,12 +257,8 @@ fn update_hud(
     mut readout: Query<&mut Text, With<Readout>>,
     mut fill: Query<&mut Node, With<TimelineFill>>,
 ) {
-    let text = readout_text(
-        &timeline,
-        file.as_deref(),
-        mode.map(|m| *m).unwrap_or_default(),
-        cam.is_some_and(|c| c.follow),
-    );
+    let text =
+        readout_text(&timeline, file.as_deref(), mode.map(|m| *m).unwrap_or_default(), cam.is_some_and(|c| c.follow));
     for mut t in &mut readout {
         if t.0 != text {
             t.0 = text.clone();

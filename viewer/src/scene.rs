@@ -53,9 +53,15 @@ pub struct SceneLoadPlugin {
 impl Plugin for SceneLoadPlugin {
     fn build(&self, app: &mut App) {
         let asset_path = self.info.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        app.insert_resource(ViewedFile { info: self.info.clone(), asset_path, error: None, spawned: false, generation: 0 })
-            .add_systems(Startup, spawn_scene)
-            .add_systems(Update, (attach_players, track_loading));
+        app.insert_resource(ViewedFile {
+            info: self.info.clone(),
+            asset_path,
+            error: None,
+            spawned: false,
+            generation: 0,
+        })
+        .add_systems(Startup, spawn_scene)
+        .add_systems(Update, (attach_players, track_loading));
     }
 }
 

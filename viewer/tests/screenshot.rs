@@ -61,7 +61,11 @@ fn is_figure(p: &image::Rgb<u8>) -> bool {
 }
 
 fn require_xvfb() {
-    let have_xvfb = Command::new("sh").args(["-c", "command -v xvfb-run"]).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let have_xvfb = Command::new("sh")
+        .args(["-c", "command -v xvfb-run"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     assert!(
         have_xvfb,
         "xvfb-run not found: this test renders the viewer under Xvfb with Mesa's software Vulkan driver. \
@@ -140,7 +144,8 @@ fn screenshot_under_xvfb_shows_the_figure() {
     let img = image::open(&png).expect("screenshot is a PNG").to_rgb8();
     assert_eq!(img.dimensions(), (480, 360), "--size respected");
     let (w, h) = img.dimensions();
-    let figure: Vec<(u32, u32)> = img.enumerate_pixels().filter(|(_, _, p)| is_figure(p)).map(|(x, y, _)| (x, y)).collect();
+    let figure: Vec<(u32, u32)> =
+        img.enumerate_pixels().filter(|(_, _, p)| is_figure(p)).map(|(x, y, _)| (x, y)).collect();
     // The camera follows the character: a ~1.4 m figure 4.2 m away fills ~140 px of the 360.
     assert!(figure.len() > 600, "only {} mannequin-coloured pixels: nothing drawn?", figure.len());
     let (sx, sy) = figure.iter().fold((0u64, 0u64), |(a, b), &(x, y)| (a + x as u64, b + y as u64));
