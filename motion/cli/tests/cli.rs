@@ -156,6 +156,18 @@ fn dataset_build_on_fixture_clips() {
     } else {
         assert!(t.contains("usable clips"), "{t}");
     }
+    // Free-form prompts are generated with the shipped model and classified; a prompt file
+    // naming an action the evaluator does not know is refused with the line number.
+    let prompts = dir.path().join("prompts.tsv");
+    std::fs::write(&prompts, "# comment\ndash\tan athlete sprints ahead\nwave-left-hand\ta grandpa waves his left hand\n").unwrap();
+    let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", ev.to_str().unwrap(), "--split", split, "--repeats", "1", "--model", repo().join("models/default").to_str().unwrap(), "--mm-samples", "0", "--prompts", prompts.to_str().unwrap(), "--prompt-samples", "2", "--out", report.to_str().unwrap()]);
+    if o.status.success() {
+        assert!(text(&o).contains("free-form prompts: action shown in") && text(&o).contains("/4 = "), "{}", text(&o));
+    }
+    std::fs::write(&prompts, "dash\tok\nflying\ta person flies\n").unwrap();
+    let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", ev.to_str().unwrap(), "--model", repo().join("models/default").to_str().unwrap(), "--prompts", prompts.to_str().unwrap(), "--out", report.to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains(":2: unknown action `flying`"), "{}", text(&o));
+
     // A missing evaluator is named, and nothing is written.
     let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", dir.path().join("nope").to_str().unwrap(), "--out", dir.path().join("r2").to_str().unwrap()]);
     assert!(!o.status.success() && text(&o).contains("evaluator.bpk"), "{}", text(&o));

@@ -64,6 +64,50 @@ pub struct EvalArgs {
     /// all-MiniLM-L6-v2 folder (default: $MOTION_MINILM_DIR or the fetch-minilm.sh cache).
     #[arg(long)]
     pub minilm_dir: Option<PathBuf>,
+    /// Also test free-form prompts (needs --model): a file of `action<TAB>prompt` lines ('#'
+    /// starts a comment), e.g. docs/paraphrases.tsv. Each prompt is generated
+    /// --prompt-samples times (4 s) and the evaluator's classifier says whether the action shows.
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
+    /// Motions per prompt for --prompts.
+    #[arg(long, default_value_t = 3)]
+    pub prompt_samples: usize,
+}
+
+/// One free-form prompt and how often its generations showed the intended action.
+#[derive(serde::Serialize)]
+struct PromptResult {
+    action: String,
+    prompt: String,
+    correct: usize,
+    samples: usize,
+    predicted: Vec<String>,
+}
+
+/// Reads `action<TAB>prompt` lines; actions must be evaluator classes.
+fn read_prompts(path: &Path, actions: &[String]) -> anyhow::Result<Vec<(usize, String)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read prompts file {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some((action, prompt)) = line.split_once('\t') else {
+            bail!("{}:{}: expected `action<TAB>prompt`", path.display(), i + 1);
+        };
+        let Some(a) = actions.iter().position(|x| x == action.trim()) else {
+            bail!("{}:{}: unknown action `{}` (the evaluator knows: {})", path.display(), i + 1, action.trim(), actions.join(", "));
+        };
+        if prompt.trim().is_empty() {
+            bail!("{}:{}: empty prompt", path.display(), i + 1);
+        }
+        out.push((a, prompt.trim().to_string()));
+    }
+    if out.is_empty() {
+        bail!("{}: no prompts", path.display());
+    }
+    Ok(out)
 }
 
 fn evaluator_dir(explicit: Option<&Path>) -> PathBuf {
@@ -86,9 +130,19 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if a.mm_samples == 1 || a.mm_samples > 16 {
         bail!("--mm-samples must be 0 (skip) or 2–16");
     }
+    if a.prompts.is_some() && a.model.is_none() {
+        bail!("--prompts needs --model (the prompts are generated, then classified)");
+    }
+    if a.prompt_samples == 0 || a.prompt_samples > 16 {
+        bail!("--prompt-samples must be 1–16");
+    }
     let device = motion_model::Device::flex();
     let ev_dir = evaluator_dir(a.evaluator.as_deref());
     let ev = load_evaluator(&ev_dir, &device)?;
+    let prompts = match &a.prompts {
+        Some(p) => read_prompts(p, &ev.actions)?,
+        None => Vec::new(),
+    };
     // Checked before the long part, so a bad --model fails at once.
     let generator = match &a.model {
         Some(dir) => Some(Generator::load(dir, &device)?),
@@ -127,7 +181,32 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if let Some(gen_report) = reports.iter().find(|r| r.name == "generated") {
         print_ratios(&reports[0], gen_report);
     }
+    let mut prompt_results = Vec::new();
+    if let (Some(g), false) = (&generator, prompts.is_empty()) {
+        let texts: Vec<&str> = prompts.iter().map(|(_, p)| p.as_str()).collect();
+        let emb = minilm.embed(&texts).map_err(anyhow::Error::msg)?;
+        let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
+        let mut correct = 0;
+        for ((action, prompt), e) in prompts.iter().zip(&emb) {
+            let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed };
+            let motions: Vec<_> = g.generate(e, &opts, &mut |_, _| {})?.iter().map(|f| encode(&lock_feet(&decode(f)))).collect();
+            let (_, pred) = motion_model::evaluator::eval::embed_motions(&ev, &motions, &device);
+            let c = pred.iter().filter(|&&p| p == *action).count();
+            correct += c;
+            println!("{:<20} {c}/{}  {prompt}", ev.actions[*action], pred.len());
+            prompt_results.push(PromptResult {
+                action: ev.actions[*action].clone(),
+                prompt: prompt.clone(),
+                correct: c,
+                samples: pred.len(),
+                predicted: pred.iter().map(|&p| ev.actions[p].clone()).collect(),
+            });
+        }
+        let total = prompts.len() * a.prompt_samples;
+        println!("free-form prompts: action shown in {correct}/{total} = {:.3} of generations", correct as f64 / total as f64);
+    }
     let json = serde_json::json!({
+        "prompts": prompt_results,
         "split": split.name(),
         "evaluator": ev_dir.display().to_string(),
         "model": a.model.as_ref().map(|m| m.display().to_string()),
