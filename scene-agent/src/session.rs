@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use scene_llm::{Capabilities, ChatLine};
 use scene_script::SceneScript;
-use scene_script::fsutil::{join_inside, write_atomic};
+use motion::write_atomic;
+use scene_script::fsutil::join_inside;
 use serde::{Deserialize, Serialize};
 
 pub const SESSION_FORMAT: &str = "scene-agent-session/1";

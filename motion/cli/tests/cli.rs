@@ -191,11 +191,17 @@ fn generate_turns_text_into_a_clean_glb_with_the_shipped_model() {
     let other = dir.path().join("other.bvh");
     let o = motion(&["generate", "a person runs", "--seed", "7", "--seconds", "2", "-o", other.to_str().unwrap()]);
     assert!(o.status.success() && text(&o).contains("40 frames"), "{}", text(&o));
+    // The clean-up (smoothing, foot locking) is applied by default and can be switched off.
+    let raw = dir.path().join("raw.bvh");
+    let o = motion(&["generate", "a person runs", "--seed", "7", "--seconds", "2", "--smooth", "0", "--no-foot-lock", "-o", raw.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_ne!(std::fs::read(&other).unwrap(), std::fs::read(&raw).unwrap());
     // Refusals name the problem and write nothing.
     for (args, says) in [
         (vec!["generate", "   ", "-o"], "empty"),
         (vec!["generate", "a person walks", "--seconds", "0", "-o"], "--seconds"),
         (vec!["generate", "a person walks", "--samples", "99", "-o"], "--samples"),
+        (vec!["generate", "a person walks", "--smooth", "50", "-o"], "--smooth"),
         (vec!["generate", "a person walks", "--model", "/nonexistent", "-o"], "model directory /nonexistent"),
     ] {
         let bad = dir.path().join("bad.glb");

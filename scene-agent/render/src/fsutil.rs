@@ -1,9 +1,7 @@
 //! File writing that never leaves a half-written file and never escapes the output folder.
 
 use crate::RenderError;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `dir/name` for a plain file name (no separators, no `..`, not hidden-empty), so every output
 /// path stays inside the folder the user gave.
@@ -22,25 +20,12 @@ pub fn child(dir: &Path, name: &str) -> Result<PathBuf, RenderError> {
 /// Write `bytes` to `dir/name` via a temporary file in the same folder and a rename, so readers
 /// (and a resumed run) see either the old file, or the complete new one.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, RenderError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dest = child(dir, name)?;
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let io = |e: std::io::Error, p: &Path| RenderError::Io { path: p.to_path_buf(), source: e };
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io(e, &tmp))?;
-        f.write_all(bytes).map_err(|e| io(e, &tmp))?;
-        f.flush().map_err(|e| io(e, &tmp))?;
-        drop(f);
-        std::fs::rename(&tmp, &dest).map_err(|e| io(e, &dest))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map(|_| dest)
+    motion::write_atomic(&dest, bytes).map_err(|e| match e {
+        motion::MotionError::Write { path, source } => RenderError::Io { path, source },
+        other => RenderError::Io { path: dest.clone(), source: std::io::Error::other(other.to_string()) },
+    })?;
+    Ok(dest)
 }
 
 pub fn create_dir(dir: &Path) -> Result<(), RenderError> {

@@ -1,34 +1,12 @@
 //! The 22-joint input skeleton (HumanML3D / SMPL order) and its mapping to the 18 COCO/OpenPose
 //! body keypoints that ControlNet's openpose model was trained on.
 
-/// One frame of one character: joint positions in metres, Y up, character facing +Z.
-pub type Joints22 = [[f32; 3]; 22];
+/// One frame of one character: joint positions in metres, Y up, character facing +Z, in the
+/// canonical skeleton's joint order (HumanML3D / SMPL, 22 joints).
+pub type Joints22 = [[f32; 3]; motion::NUM_JOINTS];
 
-/// HumanML3D / SMPL joint indices (the 22 body joints).
-pub mod smpl {
-    pub const PELVIS: usize = 0;
-    pub const L_HIP: usize = 1;
-    pub const R_HIP: usize = 2;
-    pub const SPINE1: usize = 3;
-    pub const L_KNEE: usize = 4;
-    pub const R_KNEE: usize = 5;
-    pub const SPINE2: usize = 6;
-    pub const L_ANKLE: usize = 7;
-    pub const R_ANKLE: usize = 8;
-    pub const SPINE3: usize = 9;
-    pub const L_FOOT: usize = 10;
-    pub const R_FOOT: usize = 11;
-    pub const NECK: usize = 12;
-    pub const L_COLLAR: usize = 13;
-    pub const R_COLLAR: usize = 14;
-    pub const HEAD: usize = 15;
-    pub const L_SHOULDER: usize = 16;
-    pub const R_SHOULDER: usize = 17;
-    pub const L_ELBOW: usize = 18;
-    pub const R_ELBOW: usize = 19;
-    pub const L_WRIST: usize = 20;
-    pub const R_WRIST: usize = 21;
-}
+/// Joint indices: the motion core's canonical skeleton, so both sides can never disagree.
+pub use motion::skeleton::joint as smpl;
 
 /// COCO-18 (OpenPose "COCO" body model) keypoint order, as written to `pose_keypoints_2d`.
 pub const COCO18_NAMES: [&str; 18] = [

@@ -9,7 +9,8 @@ use anyhow::Result;
 use clap::Args;
 use scene_llm::{Agent, ChatLine, plan_offline};
 use scene_script::Scene;
-use scene_script::fsutil::{join_inside, write_atomic};
+use motion::write_atomic;
+use scene_script::fsutil::join_inside;
 
 use crate::llm_args::{LlmArgs, OFFLINE_NOTE};
 use crate::session::Session;

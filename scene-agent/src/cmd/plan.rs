@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use scene_llm::plan_offline;
 use scene_script::Scene;
-use scene_script::fsutil::write_atomic;
+use motion::write_atomic;
 
 use crate::llm_args::{LlmArgs, OFFLINE_NOTE};
 

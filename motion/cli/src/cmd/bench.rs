@@ -1,14 +1,12 @@
 use anyhow::Context;
-use motion::cleanup::lock_feet;
+use motion::cleanup::Cleanup;
 use motion::convert::save_motion;
 use motion::features::decode;
-use motion_model::diffusion::DEFAULT_DDIM_STEPS;
-use motion_model::generate::{GenerateOptions, Generator};
-use motion_model::text_encoder::{TextEncoder, locate_model_dir};
+use motion_model::generate::GenerateOptions;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::generate::model_dir;
+use super::generate::SamplerArgs;
 
 /// Time text-to-motion on this machine: model and MiniLM loading, text encoding, sampling a
 /// clip with the default sampler (repeated, after one warm-up), decoding and writing a GLB,
@@ -18,27 +16,11 @@ pub struct BenchArgs {
     /// Prompt to generate.
     #[arg(long, default_value = "a person walks forward and waves with the left hand")]
     pub text: String,
-    /// Clip length in seconds.
-    #[arg(long, default_value_t = 6.0)]
-    pub seconds: f32,
     /// Timed repetitions of the sampling step.
     #[arg(long, default_value_t = 10)]
     pub runs: usize,
-    /// DDIM steps.
-    #[arg(long, default_value_t = DEFAULT_DDIM_STEPS)]
-    pub steps: usize,
-    /// Guidance scale.
-    #[arg(long, default_value_t = 2.5)]
-    pub guidance: f32,
-    /// cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    pub backend: String,
-    /// Model folder (default as for `motion generate`).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// all-MiniLM-L6-v2 folder.
-    #[arg(long)]
-    pub minilm_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
 }
 
 /// Peak resident memory of this process (Linux VmHWM), in MB.
@@ -51,17 +33,18 @@ fn peak_rss_mb() -> Option<f64> {
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let t_start = Instant::now();
-    let device = motion_model::backend_device(&a.backend).map_err(anyhow::Error::msg)?;
-    let opts = GenerateOptions { seconds: a.seconds, samples: 1, guidance: a.guidance, steps: a.steps, seed: 0 };
+    let s = &a.sampler;
+    let device = s.device()?;
+    let opts = s.options(1, 0);
     let frames = opts.check()?;
     if a.runs == 0 || a.runs > 1000 {
         anyhow::bail!("--runs must be 1–1000");
     }
     let t = Instant::now();
-    let generator = Generator::load(&model_dir(a.model.as_deref())?, &device)?;
+    let generator = s.load_generator(&device)?;
     let load_model = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let encoder = TextEncoder::load(&locate_model_dir(a.minilm_dir.as_deref())?, &device)?;
+    let encoder = s.load_text_encoder(&device)?;
     let load_text = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let emb = encoder.encode(&[a.text.as_str()])?;
@@ -73,7 +56,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let dir = tempfile_dir()?;
     let out = dir.join("bench.glb");
-    let motion = lock_feet(&decode(first.first().context("no sample")?));
+    let motion = Cleanup::default().apply(&decode(first.first().context("no sample")?));
     save_motion(&motion, &out).with_context(|| format!("cannot write {}", out.display()))?;
     let write_s = t.elapsed().as_secs_f64();
     let cold = t_start.elapsed().as_secs_f64();
@@ -87,12 +70,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!("backend {}, {frames} frames ({} s), {} DDIM steps, guidance {}", a.backend, a.seconds, a.steps, a.guidance);
+    println!("backend {}, {frames} frames ({} s), {} DDIM steps, guidance {}", s.backend, s.seconds, s.steps, s.guidance);
     println!("load denoiser          {:.3} s", load_model);
     println!("load MiniLM            {:.3} s", load_text);
     println!("encode text            {:.3} s", encode_s);
     println!("first sample           {:.3} s", first_sample);
-    println!("decode + write GLB     {:.3} s", write_s);
+    println!("decode, clean, write   {:.3} s (GLB)", write_s);
     println!("in-process cold start  {:.3} s (both models loaded, one clip written)", cold);
     println!("sample, median of {}   {:.3} s (min {:.3}, max {:.3})", a.runs, median, times[0], times[times.len() - 1]);
     if let Some(mb) = peak_rss_mb() {

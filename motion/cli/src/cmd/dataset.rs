@@ -2,7 +2,7 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use motion::dataset::{build, BuildOptions, DatasetCache, Split, CACHE_FILE};
 use motion::features::decode;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand)]
 pub enum DatasetCommand {
@@ -34,12 +34,21 @@ pub fn run(c: DatasetCommand) -> anyhow::Result<()> {
     match c {
         DatasetCommand::Build { source, out, seed, threads } => build_cmd(source, out, seed, threads),
         DatasetCommand::Info { cache } => {
-            let path = if cache.is_dir() { cache.join(CACHE_FILE) } else { cache };
-            let c = DatasetCache::read(&path)?;
-            print_stats(&c);
+            print_stats(&open_cache(&cache)?);
             Ok(())
         }
     }
+}
+
+/// Reads a dataset cache given its folder or its dataset.safetensors.
+pub fn open_cache(data: &Path) -> anyhow::Result<DatasetCache> {
+    let path = if data.is_dir() { data.join(CACHE_FILE) } else { data.to_path_buf() };
+    DatasetCache::read(&path).with_context(|| format!("cannot read dataset cache {}", path.display()))
+}
+
+/// Creates an output folder (and its parents), naming it in the error.
+pub fn create_out_dir(out: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))
 }
 
 fn print_stats(c: &DatasetCache) {
@@ -56,7 +65,7 @@ fn build_cmd(source: PathBuf, out: PathBuf, seed: u64, threads: Option<usize>) -
     if out.is_file() {
         bail!("--out {} is a file; give a folder", out.display());
     }
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    create_out_dir(&out)?;
     let mut opts = BuildOptions { seed, ..Default::default() };
     if let Some(t) = threads {
         opts.threads = t.clamp(1, 256);

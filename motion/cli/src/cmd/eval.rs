@@ -1,7 +1,7 @@
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use motion::dataset::{CACHE_FILE, DatasetCache, Split};
-use motion::cleanup::lock_feet;
+use motion::dataset::Split;
+use motion::cleanup::Cleanup;
 use motion::features::{decode, encode};
 use motion_model::evaluator::data::LabelledClips;
 use motion_model::evaluator::eval::{MotionSet, evaluate_set, frames_shuffled, mismatched_texts, noise_set, real_set, reference_embeddings};
@@ -11,7 +11,9 @@ use motion_model::generate::{GenerateOptions, Generator};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::minilm::LazyMiniLm;
+use super::dataset::{create_out_dir, open_cache};
+use super::generate::CleanupArgs;
+use super::minilm::{LazyMiniLm, MiniLmArgs};
 
 /// Measure motion quality with the trained evaluator, the way the text-to-motion field does.
 ///
@@ -61,9 +63,8 @@ pub struct EvalArgs {
     /// DDIM steps for generation (default: the generator's default).
     #[arg(long)]
     pub steps: Option<usize>,
-    /// all-MiniLM-L6-v2 folder (default: $MOTION_MINILM_DIR or the fetch-minilm.sh cache).
-    #[arg(long)]
-    pub minilm_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub minilm: MiniLmArgs,
     /// Also test free-form prompts (needs --model): a file of `action<TAB>prompt` lines ('#'
     /// starts a comment), e.g. docs/paraphrases.tsv. Each prompt is generated
     /// --prompt-samples times (4 s) and the evaluator's classifier says whether the action shows.
@@ -72,6 +73,9 @@ pub struct EvalArgs {
     /// Motions per prompt for --prompts.
     #[arg(long, default_value_t = 3)]
     pub prompt_samples: usize,
+    /// Clean-up of the "generated" set (the "generated raw" set has none).
+    #[command(flatten)]
+    pub cleanup: CleanupArgs,
 }
 
 /// One free-form prompt and how often its generations showed the intended action.
@@ -148,10 +152,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         Some(dir) => Some(Generator::load(dir, &device)?),
         None => None,
     };
-    let path = if a.data.is_dir() { a.data.join(CACHE_FILE) } else { a.data.clone() };
-    let cache = DatasetCache::read(&path).with_context(|| format!("cannot read dataset cache {}", path.display()))?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    let mut minilm = LazyMiniLm::new(a.minilm_dir.clone());
+    let cache = open_cache(&a.data)?;
+    create_out_dir(&a.out)?;
+    let mut minilm = LazyMiniLm::new(a.minilm.minilm_dir.clone());
     let data = LabelledClips::new(&cache, Some(&ev.actions), Some(&a.out), &mut |t| minilm.embed(t))?;
     drop(cache);
 
@@ -186,10 +189,11 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let texts: Vec<&str> = prompts.iter().map(|(_, p)| p.as_str()).collect();
         let emb = minilm.embed(&texts).map_err(anyhow::Error::msg)?;
         let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
+        let cleanup = a.cleanup.cleanup()?;
         let mut correct = 0;
         for ((action, prompt), e) in prompts.iter().zip(&emb) {
             let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed };
-            let motions: Vec<_> = g.generate(e, &opts, &mut |_, _| {})?.iter().map(|f| encode(&lock_feet(&decode(f)))).collect();
+            let motions: Vec<_> = g.generate(e, &opts, &mut |_, _| {})?.iter().map(|f| encode(&cleanup.apply(&decode(f)))).collect();
             let (_, pred) = motion_model::evaluator::eval::embed_motions(&ev, &motions, &device);
             let c = pred.iter().filter(|&&p| p == *action).count();
             correct += c;
@@ -253,7 +257,8 @@ fn print_ratios(real: &SetReport, generated: &SetReport) {
 
 /// Motions from the model for the real set's texts and lengths (1–10 s), decoded to joint
 /// rotations and re-encoded, so the evaluator sees exactly what the exporters would write:
-/// once as `motion generate` writes them (foot locking on) and once straight from the model.
+/// once cleaned up as `motion generate` writes them (smoothing, foot locking) and once raw,
+/// straight from the model.
 fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &EvalArgs) -> anyhow::Result<(MotionSet, MotionSet)> {
     let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
     let groups_for_mm: Vec<usize> = {
@@ -285,16 +290,14 @@ fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eva
     set.captions = real.captions.clone();
     set.groups = real.groups.clone();
     set.actions = real.actions.clone();
-    let reencode = |f: &Vec<[f32; motion::features::FEATURE_DIM]>, lock: bool| {
-        let m = decode(f);
-        encode(&if lock { lock_feet(&m) } else { m })
-    };
-    let mut locked = set.clone();
-    locked.name = "generated".into();
-    locked.motions = set.motions.iter().map(|f| reencode(f, true)).collect();
-    locked.multimodal = set.multimodal.iter().map(|g| g.iter().map(|f| reencode(f, true)).collect()).collect();
-    set.name = "generated, no foot lock".into();
-    set.motions = set.motions.iter().map(|f| reencode(f, false)).collect();
-    set.multimodal = set.multimodal.iter().map(|g| g.iter().map(|f| reencode(f, false)).collect()).collect();
-    Ok((locked, set))
+    let cleanup = a.cleanup.cleanup()?;
+    let reencode = |f: &Vec<[f32; motion::features::FEATURE_DIM]>, c: Cleanup| encode(&c.apply(&decode(f)));
+    let mut cleaned = set.clone();
+    cleaned.name = "generated".into();
+    cleaned.motions = set.motions.iter().map(|f| reencode(f, cleanup)).collect();
+    cleaned.multimodal = set.multimodal.iter().map(|g| g.iter().map(|f| reencode(f, cleanup)).collect()).collect();
+    set.name = "generated raw".into();
+    set.motions = set.motions.iter().map(|f| reencode(f, Cleanup::NONE)).collect();
+    set.multimodal = set.multimodal.iter().map(|g| g.iter().map(|f| reencode(f, Cleanup::NONE)).collect()).collect();
+    Ok((cleaned, set))
 }

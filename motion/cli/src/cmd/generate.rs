@@ -1,13 +1,15 @@
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use motion::convert::save_motion;
-use motion::cleanup::lock_feet;
+use motion::cleanup::{Cleanup, DEFAULT_SMOOTH_SIGMA_FRAMES};
 use motion::features::decode;
 use motion_model::diffusion::DEFAULT_DDIM_STEPS;
 use motion_model::generate::{GenerateOptions, Generator, check_text};
 use motion_model::text_encoder::{TextEncoder, locate_model_dir};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use super::minilm::MiniLmArgs;
 
 /// Environment variable naming the default model folder.
 pub const MODEL_DIR_ENV: &str = "MOTION_MODEL_DIR";
@@ -25,15 +27,48 @@ pub struct GenerateArgs {
     /// Output file (.glb, .bvh, .npy); written atomically.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Length in seconds, 1–10 (20 frames per second).
-    #[arg(long, default_value_t = 6.0)]
-    pub seconds: f32,
     /// Seed of the starting noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Number of different motions to generate.
     #[arg(long, default_value_t = 1)]
     pub samples: usize,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
+    /// Replace output files that exist.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub cleanup: CleanupArgs,
+}
+
+/// Post-processing of each generated clip (see `motion::cleanup`).
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct CleanupArgs {
+    /// Temporal smoothing, in frames (Gaussian σ; 0 = write the model's frames unsmoothed).
+    #[arg(long, default_value_t = DEFAULT_SMOOTH_SIGMA_FRAMES, value_name = "SIGMA")]
+    pub smooth: f32,
+    /// Keep the feet as sampled (by default planted feet are locked: the body moves over a foot
+    /// on the floor and the legs hold it in place instead of the foot sliding).
+    #[arg(long)]
+    pub no_foot_lock: bool,
+}
+
+impl CleanupArgs {
+    pub fn cleanup(&self) -> anyhow::Result<Cleanup> {
+        if !(0.0..=10.0).contains(&self.smooth) {
+            bail!("--smooth must be 0–10 frames, got {}", self.smooth);
+        }
+        Ok(Cleanup { smooth_sigma_frames: self.smooth, lock_feet: !self.no_foot_lock })
+    }
+}
+
+/// Clip length, sampler and model choices shared by `generate` and `bench`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SamplerArgs {
+    /// Length in seconds, 1–10 (20 frames per second).
+    #[arg(long, default_value_t = 6.0)]
+    pub seconds: f32,
     /// Classifier-free guidance scale (1 = plain conditional model; higher follows the text
     /// more closely at some cost in naturalness).
     #[arg(long, default_value_t = 2.5)]
@@ -48,16 +83,26 @@ pub struct GenerateArgs {
     /// models/default in the current folder, else the repository's models/default.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// all-MiniLM-L6-v2 folder (default: $MOTION_MINILM_DIR or the fetch-minilm.sh cache).
-    #[arg(long)]
-    pub minilm_dir: Option<PathBuf>,
-    /// Replace output files that exist.
-    #[arg(long)]
-    pub force: bool,
-    /// Keep the model's root path as sampled (by default planted feet are locked: the body
-    /// moves over a foot on the floor instead of the foot sliding).
-    #[arg(long)]
-    pub no_foot_lock: bool,
+    #[command(flatten)]
+    pub minilm: MiniLmArgs,
+}
+
+impl SamplerArgs {
+    pub fn options(&self, samples: usize, seed: u64) -> GenerateOptions {
+        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed }
+    }
+
+    pub fn device(&self) -> anyhow::Result<motion_model::Device> {
+        motion_model::backend_device(&self.backend).map_err(anyhow::Error::msg)
+    }
+
+    pub fn load_generator(&self, device: &motion_model::Device) -> anyhow::Result<Generator> {
+        Ok(Generator::load(&model_dir(self.model.as_deref())?, device)?)
+    }
+
+    pub fn load_text_encoder(&self, device: &motion_model::Device) -> anyhow::Result<TextEncoder> {
+        Ok(TextEncoder::load(&locate_model_dir(self.minilm.minilm_dir.as_deref())?, device)?)
+    }
 }
 
 pub fn model_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
@@ -99,7 +144,8 @@ fn output_paths(out: &Path, samples: usize) -> anyhow::Result<Vec<PathBuf>> {
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     // Cheap checks first: nothing is loaded for a request that would be refused.
     let text = check_text(&a.text)?.to_string();
-    let opts = GenerateOptions { seconds: a.seconds, samples: a.samples, guidance: a.guidance, steps: a.steps, seed: a.seed };
+    let opts = a.sampler.options(a.samples, a.seed);
+    let cleanup = a.cleanup.cleanup()?;
     let frames = opts.check()?;
     let outputs = output_paths(&a.output, a.samples)?;
     for o in &outputs {
@@ -112,12 +158,9 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let device = motion_model::backend_device(&a.backend).map_err(anyhow::Error::msg)?;
-    let dir = model_dir(a.model.as_deref())?;
-    let generator = Generator::load(&dir, &device)?;
-
-    let minilm = locate_model_dir(a.minilm_dir.as_deref())?;
-    let encoder = TextEncoder::load(&minilm, &device)?;
+    let device = a.sampler.device()?;
+    let generator = a.sampler.load_generator(&device)?;
+    let encoder = a.sampler.load_text_encoder(&device)?;
     let emb = encoder.encode(&[text.as_str()])?;
     let emb = emb.first().context("text encoder returned no embedding")?;
     drop(encoder);
@@ -129,8 +172,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let sample_s = t0.elapsed().as_secs_f64();
     for (feats, path) in samples.iter().zip(&outputs) {
-        let motion = decode(feats);
-        let motion = if a.no_foot_lock { motion } else { lock_feet(&motion) };
+        let motion = cleanup.apply(&decode(feats));
         save_motion(&motion, path).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {} ({} frames)", path.display(), feats.len());
     }

@@ -22,3 +22,12 @@ impl LazyMiniLm {
         enc.encode(texts).map_err(|e| e.to_string())
     }
 }
+
+/// Where all-MiniLM-L6-v2 lives, for every command that embeds text.
+#[derive(clap::Args, Clone, Debug)]
+pub struct MiniLmArgs {
+    /// all-MiniLM-L6-v2 folder (model.safetensors + tokenizer.json; default: $MOTION_MINILM_DIR,
+    /// else the cache that scripts/fetch-minilm.sh fills).
+    #[arg(long)]
+    pub minilm_dir: Option<PathBuf>,
+}

@@ -3,6 +3,7 @@ pub mod convert;
 pub mod dataset;
 pub mod eval;
 pub mod generate;
-mod minilm;
+pub mod minilm;
+mod progress;
 pub mod train;
 pub mod train_evaluator;

@@ -1,11 +1,11 @@
-use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
-use motion::dataset::{CACHE_FILE, DatasetCache};
+use anyhow::bail;
 use motion_model::denoiser::DenoiserConfig;
 use motion_model::train::{TrainConfig, TrainData, export_model, train};
 use std::path::PathBuf;
 
-use super::minilm::LazyMiniLm;
+use super::dataset::{create_out_dir, open_cache};
+use super::minilm::{LazyMiniLm, MiniLmArgs};
+use super::progress::TrainProgress;
 
 /// Train the text-to-motion denoiser on a dataset cache (see `motion dataset build`).
 ///
@@ -61,9 +61,8 @@ pub struct TrainArgs {
     /// Stop cleanly (checkpoint + f16 model) after this many minutes of training.
     #[arg(long)]
     pub max_minutes: Option<f64>,
-    /// all-MiniLM-L6-v2 folder (default: $MOTION_MINILM_DIR or the fetch-minilm.sh cache).
-    #[arg(long)]
-    pub minilm_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub minilm: MiniLmArgs,
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
@@ -74,9 +73,8 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         bail!("--frames-per-token must be 1–8");
     }
     let device = motion_model::backend_device(&a.backend).map_err(anyhow::Error::msg)?;
-    let path = if a.data.is_dir() { a.data.join(CACHE_FILE) } else { a.data.clone() };
-    let cache = DatasetCache::read(&path).with_context(|| format!("cannot read dataset cache {}", path.display()))?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let cache = open_cache(&a.data)?;
+    create_out_dir(&a.out)?;
 
     let denoiser = DenoiserConfig::new()
         .with_d_model(a.d_model)
@@ -94,27 +92,20 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_checkpoint_every(a.checkpoint_every);
 
     // MiniLM is loaded only if the caption cache is missing or stale.
-    let mut minilm = LazyMiniLm::new(a.minilm_dir.clone());
+    let mut minilm = LazyMiniLm::new(a.minilm.minilm_dir.clone());
     let data = TrainData::new(&cache, Some(&a.out), &mut |t| minilm.embed(t))?;
     drop(minilm);
     eprintln!("train clips: {}, steps {}, batch {}, backend {}", data.train_clips(), a.steps, a.batch, a.backend);
 
-    let bar = ProgressBar::new(a.steps as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let progress = TrainProgress::new(a.steps, a.max_minutes);
     let mut last_val = f32::NAN;
-    let deadline = a.max_minutes.map(|m| std::time::Instant::now() + std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
     let summary = train(&cfg, &data, &a.out, &device, a.resume, &mut |p| {
         if let Some(v) = p.val {
             last_val = v.total;
         }
-        bar.set_position(p.step as u64);
-        bar.set_message(format!("loss {:.4} val {:.4} {:.0} samples/s", p.loss.total, last_val, p.samples_per_s));
-        deadline.is_none_or(|d| std::time::Instant::now() < d)
+        progress.update(p.step, format!("loss {:.4} val {:.4} {:.0} samples/s", p.loss.total, last_val, p.samples_per_s))
     })?;
-    bar.finish();
+    progress.finish();
     let model_dir = a.out.join("model");
     export_model(&summary.model, &cfg, data.stats(), &model_dir)?;
     println!(

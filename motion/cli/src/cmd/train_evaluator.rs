@@ -1,6 +1,5 @@
-use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
-use motion::dataset::{CACHE_FILE, DatasetCache, Split};
+use anyhow::bail;
+use motion::dataset::Split;
 use motion_model::evaluator::data::LabelledClips;
 use motion_model::evaluator::eval::{evaluate_set, real_set, reference_embeddings};
 use motion_model::evaluator::report::table;
@@ -8,7 +7,9 @@ use motion_model::evaluator::{EvaluatorConfig, EvaluatorTrainConfig, train_evalu
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::minilm::LazyMiniLm;
+use super::dataset::{create_out_dir, open_cache};
+use super::minilm::{LazyMiniLm, MiniLmArgs};
+use super::progress::TrainProgress;
 
 /// Train the motion evaluator (text–motion embedding + action classifier) on a dataset cache.
 ///
@@ -46,19 +47,17 @@ pub struct TrainEvaluatorArgs {
     /// Stop early (weights are still written) after this many minutes.
     #[arg(long)]
     pub max_minutes: Option<f64>,
-    /// all-MiniLM-L6-v2 folder (default: $MOTION_MINILM_DIR or the fetch-minilm.sh cache).
-    #[arg(long)]
-    pub minilm_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub minilm: MiniLmArgs,
 }
 
 pub fn run(a: TrainEvaluatorArgs) -> anyhow::Result<()> {
     if a.steps == 0 || a.batch < 2 {
         bail!("--steps must be at least 1 and --batch at least 2");
     }
-    let path = if a.data.is_dir() { a.data.join(CACHE_FILE) } else { a.data.clone() };
-    let cache = DatasetCache::read(&path).with_context(|| format!("cannot read dataset cache {}", path.display()))?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    let mut minilm = LazyMiniLm::new(a.minilm_dir.clone());
+    let cache = open_cache(&a.data)?;
+    create_out_dir(&a.out)?;
+    let mut minilm = LazyMiniLm::new(a.minilm.minilm_dir.clone());
     let data = LabelledClips::new(&cache, None, Some(&a.out), &mut |t| minilm.embed(t))?;
     drop(cache);
     let model = EvaluatorConfig::new(data.actions.len()).with_d_model(a.d_model).with_n_layers(a.layers);
@@ -72,24 +71,14 @@ pub fn run(a: TrainEvaluatorArgs) -> anyhow::Result<()> {
         data.captions.len()
     );
     let device = motion_model::Device::flex();
-    let bar = ProgressBar::new(a.steps as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
     let t0 = Instant::now();
-    let deadline = a.max_minutes.map(|m| t0 + std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
+    let progress = TrainProgress::new(a.steps, a.max_minutes);
     let mut acc = 0.0f32;
-    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let ev = train_evaluator(&cfg, &data, &a.out, &device, &mut |p| {
         acc = 0.95 * acc + 0.05 * p.batch_accuracy;
-        bar.set_position(p.step as u64);
-        let msg = format!("contrastive {:.3} action {:.3} batch acc ~{:.2}", p.contrastive, p.action, acc);
-        if !on_terminal && p.step % 50 == 0 {
-            // No terminal (a log file): the bar is hidden, so print a line now and then.
-            eprintln!("step {}/{} {msg} {:.0} s", p.step, p.steps, t0.elapsed().as_secs_f64());
-        }
-        bar.set_message(msg);
-        deadline.is_none_or(|d| Instant::now() < d)
+        progress.update(p.step, format!("contrastive {:.3} action {:.3} batch acc ~{:.2}", p.contrastive, p.action, acc))
     })?;
-    bar.finish();
+    progress.finish();
     let wall = t0.elapsed().as_secs_f64();
     println!("trained in {wall:.0} s; evaluator written to {}", a.out.display());
     // Held-out check: the val split was never trained on.
