@@ -84,6 +84,10 @@ pub struct DdimSampler {
 /// Measured on this CPU: 10 steps already give smooth motion and cost half of 20 (model card).
 pub const DEFAULT_DDIM_STEPS: usize = 10;
 
+/// Classifier-free guidance scale: measured against 2.5 and 6 on 128 test clips (model card),
+/// 4 gave the best text agreement for a small cost in FID.
+pub const DEFAULT_GUIDANCE: f32 = 4.0;
+
 impl DdimSampler {
     pub fn new(steps: usize) -> Self {
         Self { steps: steps.max(1) }

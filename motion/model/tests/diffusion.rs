@@ -124,7 +124,7 @@ fn ddim_is_reproducible_and_shapes_are_right() {
     assert_eq!(a.dims(), [3, 22, FEATURE_DIM]);
     let b = sampler.sample(&model, &schedule, &request(7, 22, 3), &device, &mut |_, _| {});
     let c = sampler.sample(&model, &schedule, &request(8, 22, 3), &device, &mut |_, _| {});
-    let (a, b, c) = (a.into_data().to_vec::<f32>().unwrap(), b.into_data().to_vec::<f32>().unwrap(), c.into_data().to_vec::<f32>().unwrap());
+    let (a, b, c) = (a.into_data().try_into_vec::<f32>().unwrap(), b.into_data().try_into_vec::<f32>().unwrap(), c.into_data().try_into_vec::<f32>().unwrap());
     assert_eq!(a, b, "same seed must give the same motion");
     assert_ne!(a, c, "another seed must give another motion");
     assert!(a.iter().all(|x| x.is_finite()));

@@ -58,7 +58,7 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 5)]
     pub mm_samples: usize,
     /// Guidance scale for generation.
-    #[arg(long, default_value_t = 2.5)]
+    #[arg(long, default_value_t = motion_model::diffusion::DEFAULT_GUIDANCE)]
     pub guidance: f32,
     /// DDIM steps for generation (default: the generator's default).
     #[arg(long)]

@@ -3,7 +3,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use motion::convert::save_motion;
 use motion::cleanup::{Cleanup, DEFAULT_SMOOTH_SIGMA_FRAMES};
 use motion::features::decode;
-use motion_model::diffusion::DEFAULT_DDIM_STEPS;
+use motion_model::diffusion::{DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE};
 use motion_model::generate::{GenerateOptions, Generator, check_text};
 use motion_model::text_encoder::{TextEncoder, locate_model_dir};
 use std::path::{Path, PathBuf};
@@ -71,7 +71,7 @@ pub struct SamplerArgs {
     pub seconds: f32,
     /// Classifier-free guidance scale (1 = plain conditional model; higher follows the text
     /// more closely at some cost in naturalness).
-    #[arg(long, default_value_t = 2.5)]
+    #[arg(long, default_value_t = DEFAULT_GUIDANCE)]
     pub guidance: f32,
     /// DDIM steps (more is slower and a little smoother).
     #[arg(long, default_value_t = DEFAULT_DDIM_STEPS)]
