@@ -131,6 +131,8 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if a.repeats == 0 || a.repeats > 1000 {
         bail!("--repeats must be 1–1000");
     }
+    // Checked before anything is loaded or generated.
+    let cleanup = a.cleanup.cleanup()?;
     if a.mm_samples == 1 || a.mm_samples > 16 {
         bail!("--mm-samples must be 0 (skip) or 2–16");
     }
@@ -174,8 +176,8 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         noise_set(&real, &ev, a.seed),
     ];
     if let Some(g) = &generator {
-        let (locked, raw) = generated_sets(g, &data, &real, &a)?;
-        sets.insert(1, locked);
+        let (cleaned, raw) = generated_sets(g, &data, &real, &a, cleanup)?;
+        sets.insert(1, cleaned);
         sets.insert(2, raw);
     }
     let t0 = Instant::now();
@@ -189,7 +191,6 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let texts: Vec<&str> = prompts.iter().map(|(_, p)| p.as_str()).collect();
         let emb = minilm.embed(&texts).map_err(anyhow::Error::msg)?;
         let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
-        let cleanup = a.cleanup.cleanup()?;
         let mut correct = 0;
         for ((action, prompt), e) in prompts.iter().zip(&emb) {
             let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed };
@@ -259,7 +260,7 @@ fn print_ratios(real: &SetReport, generated: &SetReport) {
 /// rotations and re-encoded, so the evaluator sees exactly what the exporters would write:
 /// once cleaned up as `motion generate` writes them (smoothing, foot locking) and once raw,
 /// straight from the model.
-fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &EvalArgs) -> anyhow::Result<(MotionSet, MotionSet)> {
+fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &EvalArgs, cleanup: Cleanup) -> anyhow::Result<(MotionSet, MotionSet)> {
     let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
     let groups_for_mm: Vec<usize> = {
         let mut seen = std::collections::BTreeSet::new();
@@ -290,7 +291,6 @@ fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eva
     set.captions = real.captions.clone();
     set.groups = real.groups.clone();
     set.actions = real.actions.clone();
-    let cleanup = a.cleanup.cleanup()?;
     let reencode = |f: &Vec<[f32; motion::features::FEATURE_DIM]>, c: Cleanup| encode(&c.apply(&decode(f)));
     let mut cleaned = set.clone();
     cleaned.name = "generated".into();
