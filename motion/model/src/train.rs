@@ -30,6 +30,11 @@ pub struct TrainConfig {
     pub batch: usize,
     #[config(default = 2e-4)]
     pub lr: f64,
+    /// Cosine cool-down: over the last this-many of `steps` the learning rate falls from `lr`
+    /// to `lr * LR_FLOOR`; none or 0 keeps it constant. Lowering the step noise at the end of a
+    /// run lowers the loss the last checkpoint ships with. (An `Option` so that configs written
+    /// before it existed still load.)
+    pub cooldown_steps: Option<usize>,
     #[config(default = 42)]
     pub seed: u64,
     /// Length of the cosine schedule the model is trained on.
@@ -53,6 +58,23 @@ pub struct TrainConfig {
     /// Validation batches (fixed seed, fixed noise levels) per evaluation.
     #[config(default = 4)]
     pub val_batches: usize,
+}
+
+/// Where the cool-down ends, as a fraction of `lr`.
+pub const LR_FLOOR: f64 = 0.1;
+
+impl TrainConfig {
+    /// Learning rate of optimiser step `step` (1-based): constant, then the cosine cool-down.
+    pub fn lr_at(&self, step: usize) -> f64 {
+        let cool = self.cooldown_steps.unwrap_or(0).min(self.steps);
+        let start = self.steps - cool;
+        if cool == 0 || step <= start {
+            return self.lr;
+        }
+        let x = ((step - start) as f64 / cool as f64).min(1.0);
+        let floor = self.lr * LR_FLOOR;
+        floor + 0.5 * (self.lr - floor) * (1.0 + (std::f64::consts::PI * x).cos())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -439,7 +461,7 @@ pub fn train(
             return Err(TrainError::Data(format!("loss became {} at step {step}; lower --lr", parts.total)));
         }
         let grads = GradientsParams::from_grads(l.total.backward(), &model);
-        model = optim.step(cfg.lr, model, grads);
+        model = optim.step(cfg.lr_at(step), model, grads);
         window.1 += cfg.batch;
         let dt = window.0.elapsed().as_secs_f64();
         if dt > 5.0 {
@@ -537,4 +559,45 @@ pub fn export_model(model: &Denoiser, cfg: &TrainConfig, stats: &Stats, dir: &Pa
     write_atomic(&dir.join(MODEL_CONFIG), cfg.to_string().as_bytes())?;
     write_atomic(&dir.join(MODEL_STATS), &serde_json::to_vec(stats).map_err(|e| TrainError::Data(e.to_string()))?)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cooldown_is_constant_then_falls_to_the_floor() {
+        let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(1000).with_lr(1e-3).with_cooldown_steps(Some(400));
+        assert_eq!(cfg.lr_at(1), 1e-3);
+        assert_eq!(cfg.lr_at(600), 1e-3);
+        let mid = cfg.lr_at(800);
+        assert!((mid - 0.55e-3).abs() < 1e-9, "half-way is the mean of lr and floor: {mid}");
+        assert!((cfg.lr_at(1000) - 1e-4).abs() < 1e-12);
+        assert!(cfg.lr_at(700) > cfg.lr_at(701), "falls monotonically");
+        // Beyond `steps` (a resumed run given fewer steps) it stays at the floor.
+        assert!((cfg.lr_at(1200) - 1e-4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_cooldown_keeps_lr_and_longer_cooldown_than_steps_is_clamped() {
+        let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(100).with_lr(2e-4);
+        assert!((1..=100).all(|s| cfg.lr_at(s) == 2e-4));
+        let long = cfg.with_cooldown_steps(Some(10_000));
+        assert!(long.lr_at(1) < 2e-4 && long.lr_at(1) > long.lr_at(50));
+    }
+
+    #[test]
+    fn config_without_cooldown_field_still_loads() {
+        let cfg = TrainConfig::new(DenoiserConfig::new()).with_cooldown_steps(Some(7));
+        let mut json: serde_json::Value = serde_json::from_str(&cfg.to_string()).unwrap();
+        json.as_object_mut().unwrap().remove("cooldown_steps");
+        let dir = std::env::temp_dir().join(format!("motion-cooldown-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        std::fs::write(&path, json.to_string()).unwrap();
+        let old = TrainConfig::load(&path).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(old.cooldown_steps, None);
+        assert_eq!(old.lr_at(old.steps), old.lr);
+    }
 }

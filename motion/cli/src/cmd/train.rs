@@ -34,6 +34,10 @@ pub struct TrainArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 2e-4)]
     pub lr: f64,
+    /// Cosine learning-rate cool-down over the last this-many steps, down to a tenth of --lr
+    /// (0 = constant). A resumed run may set it to wind down a long run.
+    #[arg(long, default_value_t = 0)]
+    pub cooldown_steps: usize,
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -88,6 +92,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_batch(a.batch)
         .with_seed(a.seed)
         .with_lr(a.lr)
+        .with_cooldown_steps((a.cooldown_steps > 0).then_some(a.cooldown_steps))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);
 

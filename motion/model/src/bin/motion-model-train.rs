@@ -1,6 +1,6 @@
 //! Minimal training driver with no CLI dependencies (same loop as `motion train`), so a run can
 //! start from the motion-model build alone. Usage:
-//!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume]
+//!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume] [--cooldown=N]
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -28,10 +28,14 @@ fn run() -> Result<(), String> {
     let batch: usize = arg(&args, 4, "BATCH")?;
     let minutes: f64 = arg(&args, 5, "MAX_MINUTES")?;
     let resume = args.iter().any(|a| a == "--resume");
+    let cooldown: usize = match args.iter().find_map(|a| a.strip_prefix("--cooldown=")) {
+        Some(n) => n.parse().map_err(|_| "bad --cooldown=N")?,
+        None => 0,
+    };
     let path = if cache.is_dir() { cache.join(CACHE_FILE) } else { cache };
     let cache = DatasetCache::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(steps).with_batch(batch);
+    let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(steps).with_batch(batch).with_cooldown_steps((cooldown > 0).then_some(cooldown));
     let device = motion_model::Device::flex();
     let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
         let dir = locate_model_dir(None).map_err(|e| e.to_string())?;
