@@ -24,7 +24,8 @@ use super::minilm::{LazyMiniLm, MiniLmArgs};
 /// texts of different action/style), FID against the train split, MM-Dist, diversity (300
 /// pairs), multimodality (several motions per text), action accuracy, foot-skating ratio,
 /// floating, ground penetration and jerk; each as mean ± 95 % interval over --repeats draws.
-/// Prints a table and writes OUT/eval.json and OUT/eval.png.
+/// Prints a table and the generated set's weakest actions, and writes OUT/eval.json (with a
+/// per-action breakdown of every set) and OUT/eval.png.
 #[derive(clap::Args)]
 pub struct EvalArgs {
     /// Dataset cache folder (or its dataset.safetensors).
@@ -185,6 +186,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     println!("{}", table(&reports));
     if let Some(gen_report) = reports.iter().find(|r| r.name == "generated") {
         print_ratios(&reports[0], gen_report);
+        print_weakest_actions(gen_report);
     }
     let mut prompt_results = Vec::new();
     if let (Some(g), false) = (&generator, prompts.is_empty()) {
@@ -253,6 +255,21 @@ fn print_ratios(real: &SetReport, generated: &SetReport) {
     }
     if let (Some(r), Some(g)) = (real.get("Foot skating ratio"), generated.get("Foot skating ratio")) {
         println!("Foot skating ratio: generated - real = {:+.4}", g.mean - r.mean);
+    }
+}
+
+/// The actions the generated motions show least often, with what the classifier saw instead
+/// (the full breakdown is in eval.json under `per_action`).
+fn print_weakest_actions(generated: &SetReport) {
+    let mut rows: Vec<_> = generated.per_action.iter().filter(|a| a.correct < a.motions).collect();
+    rows.sort_by(|x, y| (x.correct * y.motions).cmp(&(y.correct * x.motions)));
+    if rows.is_empty() {
+        return;
+    }
+    println!("weakest actions (generated, shown / motions, read instead as):");
+    for a in rows.iter().take(8) {
+        let instead: Vec<String> = a.mistaken_for.iter().take(3).map(|(n, c)| format!("{n} ×{c}")).collect();
+        println!("  {:<20} {:>2}/{:<2}  {}", a.action, a.correct, a.motions, instead.join(", "));
     }
 }
 

@@ -89,6 +89,45 @@ pub struct SetReport {
     pub name: String,
     pub motions: usize,
     pub metrics: Vec<MetricValue>,
+    /// Action accuracy per intended action, in the evaluator's class order (classes with no
+    /// motion in the set are left out).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_action: Vec<ActionBreakdown>,
+}
+
+/// How the evaluator's classifier read the motions meant to show one action.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActionBreakdown {
+    pub action: String,
+    pub motions: usize,
+    /// Motions classified as `action`.
+    pub correct: usize,
+    /// Wrong classes and how often each was predicted, most frequent first.
+    pub mistaken_for: Vec<(String, usize)>,
+}
+
+/// Per-action accuracy and confusions from predicted and intended classes (`names` are the
+/// evaluator's classes; indices beyond them are named by number).
+pub fn per_action_breakdown(pred: &[usize], intended: &[usize], names: &[String]) -> Vec<ActionBreakdown> {
+    let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| format!("class {i}"));
+    let mut by_action: std::collections::BTreeMap<usize, (usize, usize, std::collections::BTreeMap<usize, usize>)> = Default::default();
+    for (&p, &a) in pred.iter().zip(intended) {
+        let e = by_action.entry(a).or_default();
+        e.0 += 1;
+        if p == a {
+            e.1 += 1;
+        } else {
+            *e.2.entry(p).or_default() += 1;
+        }
+    }
+    by_action
+        .into_iter()
+        .map(|(a, (motions, correct, wrong))| {
+            let mut mistaken_for: Vec<(String, usize)> = wrong.into_iter().map(|(p, n)| (name(p), n)).collect();
+            mistaken_for.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+            ActionBreakdown { action: name(a), motions, correct, mistaken_for }
+        })
+        .collect()
 }
 
 impl SetReport {
@@ -135,7 +174,7 @@ pub fn evaluate_set(
     device: &Device,
 ) -> SetReport {
     if set.motions.is_empty() {
-        return SetReport { name: set.name.clone(), motions: 0, metrics: Vec::new() };
+        return SetReport { name: set.name.clone(), motions: 0, metrics: Vec::new(), per_action: Vec::new() };
     }
     let (memb, pred) = embed_motions(ev, &set.motions, device);
     let sentences: Vec<[f32; EMBEDDING_DIM]> = set.captions.iter().map(|&c| data.embedding(c)).collect();
@@ -201,7 +240,8 @@ pub fn evaluate_set(
         // Fewer than 32 texts of different (action, style): R-precision is undefined.
         metrics.retain(|m| ![R1, R2, R3].contains(&m.name.as_str()));
     }
-    SetReport { name: set.name.clone(), motions: n, metrics }
+    let per_action = per_action_breakdown(&pred, &set.actions, &ev.actions);
+    SetReport { name: set.name.clone(), motions: n, metrics, per_action }
 }
 
 /// Real clips of `split`, each paired with one of its captions (chosen by `seed`), and its
@@ -270,4 +310,26 @@ pub fn noise_set(real: &MotionSet, ev: &LoadedEvaluator, seed: u64) -> MotionSet
     }
     out.multimodal.clear();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_action_breakdown_counts_hits_and_confusions() {
+        let names: Vec<String> = ["walk", "run", "wave"].iter().map(|s| s.to_string()).collect();
+        // Intended walk ×3 (one read as run), run ×2 (both read as walk), wave ×1 (read as class 7).
+        let intended = [0, 0, 0, 1, 1, 2];
+        let pred = [0, 1, 0, 0, 0, 7];
+        let b = per_action_breakdown(&pred, &intended, &names);
+        assert_eq!(b.len(), 3);
+        assert_eq!((b[0].action.as_str(), b[0].motions, b[0].correct), ("walk", 3, 2));
+        assert_eq!(b[0].mistaken_for, vec![("run".to_string(), 1)]);
+        assert_eq!((b[1].action.as_str(), b[1].motions, b[1].correct), ("run", 2, 0));
+        assert_eq!(b[1].mistaken_for, vec![("walk".to_string(), 2)]);
+        assert_eq!(b[2].mistaken_for, vec![("class 7".to_string(), 1)]);
+        let total: usize = b.iter().map(|x| x.correct).sum();
+        assert_eq!(total, 2);
+    }
 }

@@ -134,6 +134,7 @@ mod tests {
             name: name.into(),
             motions: 3,
             metrics: vec![MetricValue { name: "FID".into(), better: "lower", mean: v, ci95: 0.1 }],
+            per_action: Vec::new(),
         }
     }
 
