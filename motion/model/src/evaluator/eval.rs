@@ -8,6 +8,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use super::data::{LabelledClips, pad_batch};
 use super::metrics::{Interval, diversity, distinct_group_batches, fid, mm_dist, multimodality, r_precision};
@@ -95,6 +96,12 @@ pub struct SetReport {
     pub per_action: Vec<ActionBreakdown>,
 }
 
+impl SetReport {
+    pub fn get(&self, name: &str) -> Option<&MetricValue> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+}
+
 /// How the evaluator's classifier read the motions meant to show one action.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ActionBreakdown {
@@ -110,14 +117,15 @@ pub struct ActionBreakdown {
 /// evaluator's classes; indices beyond them are named by number).
 pub fn per_action_breakdown(pred: &[usize], intended: &[usize], names: &[String]) -> Vec<ActionBreakdown> {
     let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| format!("class {i}"));
-    let mut by_action: std::collections::BTreeMap<usize, (usize, usize, std::collections::BTreeMap<usize, usize>)> = Default::default();
+    // Per intended class: (motions, correct, count of each wrong prediction).
+    let mut by_action: BTreeMap<usize, (usize, usize, BTreeMap<usize, usize>)> = BTreeMap::new();
     for (&p, &a) in pred.iter().zip(intended) {
-        let e = by_action.entry(a).or_default();
-        e.0 += 1;
+        let (motions, correct, wrong) = by_action.entry(a).or_default();
+        *motions += 1;
         if p == a {
-            e.1 += 1;
+            *correct += 1;
         } else {
-            *e.2.entry(p).or_default() += 1;
+            *wrong.entry(p).or_default() += 1;
         }
     }
     by_action
@@ -128,12 +136,6 @@ pub fn per_action_breakdown(pred: &[usize], intended: &[usize], names: &[String]
             ActionBreakdown { action: name(a), motions, correct, mistaken_for }
         })
         .collect()
-}
-
-impl SetReport {
-    pub fn get(&self, name: &str) -> Option<&MetricValue> {
-        self.metrics.iter().find(|m| m.name == name)
-    }
 }
 
 pub const R1: &str = "R-precision top-1";
@@ -250,7 +252,7 @@ pub fn real_set(data: &LabelledClips, split: motion::dataset::Split, seed: u64, 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let clips = data.split(split);
     let mut set = MotionSet { name: format!("real {}", split.name()), ..Default::default() };
-    let mut by_group: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &c in &clips {
         let clip = &data.clips[c];
         set.motions.push(data.frames(c));
