@@ -11,7 +11,7 @@ use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use motion::dataset::{DatasetCache, Split};
-use motion::features::{CONTACTS, FEATURE_DIM, JOINT_POS};
+use motion::features::{CONTACTS, FEATURE_DIM, JOINT_POS, ROOT_VEL_XZ, ROOT_YAW_VEL};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,19 @@ pub struct TrainConfig {
     pub w_vel: f64,
     #[config(default = 1.0)]
     pub w_contact: f64,
+    /// Root-path losses, integrated over the clip the way decoding does: heading error in rad²
+    /// and world XZ position error in m². The per-frame yaw velocity is one of 203 features, so
+    /// without them a small bias adds up to a walk that drifts round a bend. None = 0 (configs
+    /// written before they existed).
+    pub w_heading: Option<f64>,
+    pub w_path: Option<f64>,
+    /// Extra weight on the wrists' velocity error ((m/frame)², both wrists): gestures (waving,
+    /// pointing, clapping) live in small, fast hand motion that the all-joint velocity mean
+    /// counts as 2 joints of 21. None = 0.
+    pub w_hand_vel: Option<f64>,
+    /// Model folder (f16 `model.bpk` + `config.json`) whose weights start a new run instead of
+    /// random ones: fine-tuning. Ignored when resuming from a checkpoint.
+    pub init_from: Option<String>,
     #[config(default = 250)]
     pub val_every: usize,
     #[config(default = 250)]
@@ -283,11 +296,38 @@ pub struct LossParts {
     pub pos: f32,
     pub vel: f32,
     pub contact: f32,
+    pub heading: f32,
+    pub path: f32,
+    pub hand: f32,
 }
 
 struct Losses {
     total: Tensor<1>,
-    parts: [Tensor<1>; 4],
+    parts: [Tensor<1>; 7],
+}
+
+/// Both wrists' columns within the joint-position block (joints 20 and 21, x y z each; the
+/// root is not in the block).
+const WRISTS: std::ops::Range<usize> = (motion::skeleton::joint::L_WRIST - 1) * 3..motion::skeleton::joint::R_WRIST * 3;
+
+/// World heading (rad, [b, n, 1]) and pelvis XZ position (m, [b, n, 2]) at each frame,
+/// integrated from the per-frame yaw and heading-frame velocity exactly as
+/// `motion::features::decode` does (frame 0 at the origin, heading 0). Padded frames must be
+/// zeroed by `mask`; valid frames are a prefix, so they never feed a valid one.
+fn root_path(yaw: Tensor<3>, vel_xz: Tensor<3>, mask: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+    let [b, n, _] = yaw.dims();
+    let yaw = yaw * mask.clone();
+    let vel = vel_xz * mask;
+    // Exclusive cumulative sums: frame t sees the steps of frames 0..t-1.
+    let heading = yaw.clone().cumsum(1) - yaw;
+    let (c, s) = (heading.clone().cos(), heading.clone().sin());
+    let vx = vel.clone().slice([0..b, 0..n, 0..1]);
+    let vz = vel.slice([0..b, 0..n, 1..2]);
+    let wx = vx.clone() * c.clone() + vz.clone() * s.clone();
+    let wz = vz * c - vx * s;
+    let px = wx.clone().cumsum(1) - wx;
+    let pz = wz.clone().cumsum(1) - wz;
+    (heading, Tensor::cat(vec![px, pz], 2))
 }
 
 fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &Stats, cfg: &TrainConfig, device: &Device) -> Losses {
@@ -316,28 +356,38 @@ fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &St
     let tp = denorm(x0.clone(), JOINT_POS);
     let jp = JOINT_POS.len() as f32;
     let pos_loss = ((pp.clone() - tp.clone()).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * jp);
-    let vel_loss = if n > 1 {
+    let (vel_loss, hand_loss) = if n > 1 {
         let vp = pp.clone().slice([0..b, 1..n]) - pp.slice([0..b, 0..n - 1]);
         let vt = tp.clone().slice([0..b, 1..n]) - tp.slice([0..b, 0..n - 1]);
         let vm = mask.clone().slice([0..b, 1..n]) * mask.clone().slice([0..b, 0..n - 1]);
         let vc = vm.clone().sum() + 1e-6;
-        ((vp - vt).powf_scalar(2.0) * vm).sum() / (vc * jp)
+        let err = (vp - vt).powf_scalar(2.0) * vm;
+        let hand = err.clone().slice([0..b, 0..n - 1, WRISTS]).sum() / (vc.clone() * WRISTS.len() as f32);
+        (err.sum() / (vc * jp), hand)
     } else {
-        Tensor::<1>::zeros([1], device)
+        (Tensor::<1>::zeros([1], device), Tensor::<1>::zeros([1], device))
     };
-    let cp = denorm(pred, CONTACTS);
-    let ct = denorm(x0, CONTACTS);
-    let contact_loss = ((cp - ct).powf_scalar(2.0) * mask).sum() / (count * CONTACTS.len() as f32);
+    let cp = denorm(pred.clone(), CONTACTS);
+    let ct = denorm(x0.clone(), CONTACTS);
+    let contact_loss = ((cp - ct).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * CONTACTS.len() as f32);
+    let (hp, pp) = root_path(denorm(pred.clone(), ROOT_YAW_VEL), denorm(pred, ROOT_VEL_XZ), mask.clone());
+    let (ht, pt) = root_path(denorm(x0.clone(), ROOT_YAW_VEL), denorm(x0, ROOT_VEL_XZ), mask.clone());
+    let heading_loss = ((hp - ht).powf_scalar(2.0) * mask.clone()).sum() / count.clone();
+    let path_loss = ((pp - pt).powf_scalar(2.0) * mask).sum() / count;
     let total = x0_loss.clone()
         + pos_loss.clone() * cfg.w_pos as f32
         + vel_loss.clone() * cfg.w_vel as f32
-        + contact_loss.clone() * cfg.w_contact as f32;
-    Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss] }
+        + contact_loss.clone() * cfg.w_contact as f32
+        + heading_loss.clone() * cfg.w_heading.unwrap_or(0.0) as f32
+        + path_loss.clone() * cfg.w_path.unwrap_or(0.0) as f32
+        + hand_loss.clone() * cfg.w_hand_vel.unwrap_or(0.0) as f32;
+    Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss, heading_loss, path_loss, hand_loss] }
 }
 
 fn read_parts(l: &Losses) -> LossParts {
     let s = |t: &Tensor<1>| t.clone().into_scalar::<f32>();
-    LossParts { total: s(&l.total), x0: s(&l.parts[0]), pos: s(&l.parts[1]), vel: s(&l.parts[2]), contact: s(&l.parts[3]) }
+    let [x0, pos, vel, contact, heading, path, hand] = l.parts.each_ref().map(s);
+    LossParts { total: s(&l.total), x0, pos, vel, contact, heading, path, hand }
 }
 
 /// Mean validation loss over fixed batches (same clips, noise and noise levels every time).
@@ -357,6 +407,9 @@ pub fn validate(model: &Denoiser, data: &TrainData, cfg: &TrainConfig, device: &
         acc.pos += p.pos / k as f32;
         acc.vel += p.vel / k as f32;
         acc.contact += p.contact / k as f32;
+        acc.heading += p.heading / k as f32;
+        acc.path += p.path / k as f32;
+        acc.hand += p.hand / k as f32;
     }
     acc
 }
@@ -435,6 +488,11 @@ pub fn train(
             elapsed_before = st.elapsed_s;
         }
     }
+    if start == 0 {
+        if let Some(dir) = &cfg.init_from {
+            model = init_from(model, cfg, Path::new(dir))?;
+        }
+    }
     let cfg_path = run_dir.join("config.json");
     write_atomic(&cfg_path, cfg.to_string().as_bytes())?;
     std::fs::write(run_dir.join("stats.json"), serde_json::to_vec(&data.stats).map_err(|e| TrainError::Data(e.to_string()))?)
@@ -446,7 +504,7 @@ pub fn train(
     let new_log = !log_path.is_file();
     let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(io(&log_path))?;
     if new_log {
-        writeln!(log, "step,elapsed_s,loss,x0,pos,vel,contact,val_loss,val_x0,val_pos,val_vel,val_contact").map_err(io(&log_path))?;
+        writeln!(log, "step,elapsed_s,loss,x0,pos,vel,contact,val_loss,val_x0,val_pos,val_vel,val_contact,heading,path,hand,val_heading,val_path,val_hand").map_err(io(&log_path))?;
     }
     let t0 = Instant::now();
     let mut last_val = None;
@@ -476,9 +534,16 @@ pub fn train(
         }
         let elapsed = elapsed_before + t0.elapsed().as_secs_f64();
         if step % 10 == 0 || val.is_some() {
+            // The root-path columns come last so that logs written before they existed keep
+            // their column positions.
             let v = val.map(|v| format!("{},{},{},{},{}", v.total, v.x0, v.pos, v.vel, v.contact)).unwrap_or_else(|| ",,,,".into());
-            writeln!(log, "{step},{elapsed:.1},{},{},{},{},{},{v}", parts.total, parts.x0, parts.pos, parts.vel, parts.contact)
-                .map_err(io(&log_path))?;
+            let vp = val.map(|v| format!("{},{},{}", v.heading, v.path, v.hand)).unwrap_or_else(|| ",,".into());
+            writeln!(
+                log,
+                "{step},{elapsed:.1},{},{},{},{},{},{v},{},{},{},{vp}",
+                parts.total, parts.x0, parts.pos, parts.vel, parts.contact, parts.heading, parts.path, parts.hand
+            )
+            .map_err(io(&log_path))?;
         }
         let go_on = on_progress(&Progress { step, steps: cfg.steps, loss: parts, val, samples_per_s: sps });
         if step % cfg.checkpoint_every.max(1) == 0 || step == cfg.steps || !go_on {
@@ -536,6 +601,16 @@ pub fn load_weights(model: Denoiser, path: &Path, cast: bool) -> Result<Denoiser
     model.try_load_record(rec).map_err(|e| TrainError::Record { path: path.to_path_buf(), message: e.to_string() })
 }
 
+/// Starts a run from a shipped model's weights (f16, cast up); its shape must match.
+fn init_from(model: Denoiser, cfg: &TrainConfig, dir: &Path) -> Result<Denoiser, TrainError> {
+    let cfg_path = dir.join(MODEL_CONFIG);
+    let theirs = TrainConfig::load(&cfg_path).map_err(|e| TrainError::Config(format!("{}: {e}", cfg_path.display())))?;
+    if theirs.denoiser != cfg.denoiser {
+        return Err(TrainError::Config(format!("{}: initial weights have a different model shape than this run", dir.display())));
+    }
+    load_weights(model, &dir.join(MODEL_WEIGHTS), true)
+}
+
 struct ToHalf;
 impl ModuleMapper for ToHalf {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -564,6 +639,7 @@ pub fn export_model(model: &Denoiser, cfg: &TrainConfig, stats: &Stats, dir: &Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use motion::features::{ROOT_HEIGHT, ROT_6D};
 
     #[test]
     fn cooldown_is_constant_then_falls_to_the_floor() {
@@ -599,5 +675,50 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
         assert_eq!(old.cooldown_steps, None);
         assert_eq!(old.lr_at(old.steps), old.lr);
+    }
+
+    /// The root path the heading/path losses compare must be the one decoding produces, so it
+    /// is checked against `motion::features::decode` (an independent, per-frame nalgebra
+    /// implementation) on a curving walk with a padded tail.
+    #[test]
+    fn root_path_matches_decoding() {
+        let n = 30;
+        let frames: Vec<[f32; FEATURE_DIM]> = (0..n)
+            .map(|t| {
+                let mut f = [0.0f32; FEATURE_DIM];
+                f[ROOT_YAW_VEL.start] = 0.05 + 0.01 * (t as f32 * 0.7).sin();
+                f[ROOT_VEL_XZ.start] = 0.01 * (t as f32 * 0.3).cos();
+                f[ROOT_VEL_XZ.start + 1] = 0.06 + 0.005 * t as f32;
+                f[ROOT_HEIGHT.start] = 0.9;
+                // Identity rotations in 6D (first two columns of I).
+                for j in 0..22 {
+                    f[ROT_6D.start + j * 6] = 1.0;
+                    f[ROT_6D.start + j * 6 + 4] = 1.0;
+                }
+                f
+            })
+            .collect();
+        let decoded = motion::features::decode(&frames);
+        let device = Device::flex();
+        let pad = 5;
+        let col = |r: std::ops::Range<usize>| {
+            let mut v: Vec<f32> = frames.iter().flat_map(|f| f[r.clone()].to_vec()).collect();
+            v.extend(std::iter::repeat_n(3.0, pad * r.len())); // junk in the padded frames
+            Tensor::<3>::from_data(TensorData::new(v, [1, n + pad, r.len()]), &device)
+        };
+        let mut m = vec![1.0f32; n];
+        m.extend(std::iter::repeat_n(0.0, pad));
+        let mask = Tensor::<3>::from_data(TensorData::new(m, [1, n + pad, 1]), &device);
+        let (heading, xz) = root_path(col(ROOT_YAW_VEL), col(ROOT_VEL_XZ), mask);
+        let heading: Vec<f32> = heading.into_data().try_to_vec::<f32>().unwrap();
+        let xz: Vec<f32> = xz.into_data().try_to_vec::<f32>().unwrap();
+        let mut yaw = 0.0f32;
+        for t in 0..n {
+            let root = decoded.poses[t].root_m;
+            assert!((xz[t * 2] - root.x).abs() < 1e-4 && (xz[t * 2 + 1] - root.z).abs() < 1e-4, "frame {t}: {:?} vs {root:?}", &xz[t * 2..t * 2 + 2]);
+            assert!((heading[t] - yaw).abs() < 1e-4, "frame {t}: heading {} vs {yaw}", heading[t]);
+            yaw += frames[t][ROOT_YAW_VEL.start];
+        }
+        assert!(yaw > 1.0, "the test walk really turns");
     }
 }

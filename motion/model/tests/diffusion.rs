@@ -103,6 +103,49 @@ fn resume_continues_from_checkpoint() {
     assert!(train(&other, &data, dir.path(), &device, true, &mut |_| true).is_err());
 }
 
+#[test]
+fn fine_tune_starts_from_the_given_weights() {
+    let device = Device::flex();
+    let data = data();
+    let base = tempfile::tempdir().expect("tempdir");
+    let cfg = TrainConfig::new(tiny()).with_steps(6).with_batch(4).with_lr(2e-3).with_val_every(100);
+    train(&cfg, &data, base.path(), &device, false, &mut |_| true).expect("base run");
+    let shipped = base.path().join("model");
+
+    // lr 0: the fine-tuned model is exactly the shipped (f16) weights, with the root-path and
+    // hand losses switched on and finite.
+    let ft = tempfile::tempdir().expect("tempdir");
+    let ft_cfg = TrainConfig::new(tiny())
+        .with_steps(1)
+        .with_batch(4)
+        .with_lr(0.0)
+        .with_w_heading(Some(0.3))
+        .with_w_path(Some(0.05))
+        .with_w_hand_vel(Some(50.0))
+        .with_init_from(Some(shipped.display().to_string()));
+    let mut parts = None;
+    let out = train(&ft_cfg, &data, ft.path(), &device, false, &mut |p| {
+        parts = Some(p.loss);
+        true
+    })
+    .expect("fine-tune");
+    let p = parts.expect("one step");
+    assert!(p.total.is_finite() && p.heading.is_finite() && p.path.is_finite() && p.hand.is_finite(), "{p:?}");
+    assert!(p.path > 0.0 && p.hand > 0.0, "synthetic clips move, so the terms are not empty: {p:?}");
+    let loaded = motion_model::train::load_weights(tiny().init(&device), &shipped.join("model.bpk"), true).expect("load shipped");
+    let a = validate(&out.model, &data, &cfg, &device).total;
+    let b = validate(&loaded, &data, &cfg, &device).total;
+    assert!((a - b).abs() < 1e-5, "fine-tune did not start from the shipped weights: {a} vs {b}");
+    device.seed(99);
+    let fresh = validate(&tiny().init(&device), &data, &cfg, &device).total;
+    assert!((fresh - b).abs() > 1e-3, "a random init would have been told apart: {fresh} vs {b}");
+
+    // A model of another shape is refused with a message naming the folder.
+    let bad = TrainConfig::new(tiny().with_d_model(64)).with_steps(1).with_batch(2).with_init_from(Some(shipped.display().to_string()));
+    let err = train(&bad, &data, tempfile::tempdir().expect("tempdir").path(), &device, false, &mut |_| true).err().expect("shape mismatch");
+    assert!(err.to_string().contains("different model shape"), "{err}");
+}
+
 fn request(seed: u64, frames: usize, samples: usize) -> SampleRequest {
     SampleRequest { text: fake_embed(&["walk"]).expect("embed")[0].to_vec(), frames, samples, guidance: 2.5, seed }
 }

@@ -38,6 +38,21 @@ pub struct TrainArgs {
     /// (0 = constant). A resumed run may set it to wind down a long run.
     #[arg(long, default_value_t = 0)]
     pub cooldown_steps: usize,
+    /// Weight of the root heading loss (rad², integrated over the clip like decoding does);
+    /// keeps a "walk forward" from drifting into a turn.
+    #[arg(long, default_value_t = 1.0)]
+    pub w_heading: f64,
+    /// Weight of the root path loss (world XZ pelvis position, m², integrated likewise).
+    #[arg(long, default_value_t = 0.1)]
+    pub w_path: f64,
+    /// Extra weight on the wrists' velocity error ((m/frame)²): hand gestures such as waving
+    /// are fast but small, and an even mean over 21 joints under-counts them.
+    #[arg(long, default_value_t = 100.0)]
+    pub w_hand_vel: f64,
+    /// Start from this model folder's weights (e.g. models/default) instead of random ones:
+    /// fine-tuning. The model shape must match. Ignored with --resume once OUT has a checkpoint.
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -73,6 +88,11 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if a.steps == 0 || a.batch == 0 {
         bail!("--steps and --batch must be at least 1");
     }
+    for (name, w) in [("--w-heading", a.w_heading), ("--w-path", a.w_path), ("--w-hand-vel", a.w_hand_vel)] {
+        if !(w.is_finite() && w >= 0.0) {
+            bail!("{name} must be a finite weight ≥ 0, got {w}");
+        }
+    }
     if !(1..=8).contains(&a.frames_per_token) {
         bail!("--frames-per-token must be 1–8");
     }
@@ -93,6 +113,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_seed(a.seed)
         .with_lr(a.lr)
         .with_cooldown_steps((a.cooldown_steps > 0).then_some(a.cooldown_steps))
+        .with_w_heading(Some(a.w_heading))
+        .with_w_path(Some(a.w_path))
+        .with_w_hand_vel(Some(a.w_hand_vel))
+        .with_init_from(a.init_from.as_ref().map(|p| p.display().to_string()))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);
 

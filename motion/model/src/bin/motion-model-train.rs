@@ -1,6 +1,7 @@
 //! Minimal training driver with no CLI dependencies (same loop as `motion train`), so a run can
 //! start from the motion-model build alone. Usage:
 //!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume] [--cooldown=N]
+//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--init-from=MODEL_DIR]
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -32,10 +33,20 @@ fn run() -> Result<(), String> {
         Some(n) => n.parse().map_err(|_| "bad --cooldown=N")?,
         None => 0,
     };
+    let opt = |name: &str| args.iter().find_map(|a| a.strip_prefix(name)).map(str::to_string);
+    let num = |name: &str| -> Result<Option<f64>, String> {
+        opt(name).map(|v| v.parse::<f64>().map_err(|_| format!("bad {name}{v}"))).transpose()
+    };
+    let (lr, w_heading, w_path, w_hand) = (num("--lr=")?, num("--w-heading=")?, num("--w-path=")?, num("--w-hand-vel=")?);
     let path = if cache.is_dir() { cache.join(CACHE_FILE) } else { cache };
     let cache = DatasetCache::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(steps).with_batch(batch).with_cooldown_steps((cooldown > 0).then_some(cooldown));
+    let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(steps).with_batch(batch).with_cooldown_steps((cooldown > 0).then_some(cooldown))
+        .with_lr(lr.unwrap_or(2e-4))
+        .with_w_heading(w_heading)
+        .with_w_path(w_path)
+        .with_w_hand_vel(w_hand)
+        .with_init_from(opt("--init-from="));
     let device = motion_model::Device::flex();
     let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
         let dir = locate_model_dir(None).map_err(|e| e.to_string())?;
@@ -49,7 +60,11 @@ fn run() -> Result<(), String> {
     let s = train(&cfg, &data, &out, &device, resume, &mut |p| {
         if p.step % 10 == 0 || p.val.is_some() {
             let v = p.val.map(|v| format!(" val {:.4}", v.total)).unwrap_or_default();
-            eprintln!("step {}/{} loss {:.4}{v} {:.1} samples/s {:.0}s", p.step, p.steps, p.loss.total, p.samples_per_s, t0.elapsed().as_secs_f64());
+            let l = p.loss;
+            eprintln!(
+                "step {}/{} loss {:.4} (x0 {:.4} pos {:.4} vel {:.5} contact {:.4} heading {:.4} path {:.4} hand {:.6}){v} {:.1} samples/s {:.0}s",
+                p.step, p.steps, l.total, l.x0, l.pos, l.vel, l.contact, l.heading, l.path, l.hand, p.samples_per_s, t0.elapsed().as_secs_f64()
+            );
         }
         Instant::now() < deadline
     })
