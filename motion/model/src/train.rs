@@ -12,6 +12,7 @@ use burn::prelude::*;
 use burn::store::ModuleRecord;
 use motion::dataset::{DatasetCache, Split};
 use motion::features::{CONTACTS, FEATURE_DIM, JOINT_POS, ROOT_VEL_XZ, ROOT_YAW_VEL};
+use motion::skeleton::joint;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,10 @@ pub struct TrainConfig {
     /// written before they existed).
     pub w_heading: Option<f64>,
     pub w_path: Option<f64>,
+    /// Foot-contact loss (MDM's): squared world-frame speed, (m/frame)², of each foot joint on
+    /// the frames where the real clip has it planted. It ties the legs' stride to the root's
+    /// speed, which the per-channel losses do not. None = 0.
+    pub w_foot: Option<f64>,
     /// Extra weight on the wrists' velocity error ((m/frame)², both wrists): gestures (waving,
     /// pointing, clapping) live in small, fast hand motion that the all-joint velocity mean
     /// counts as 2 joints of 21. None = 0.
@@ -299,16 +304,41 @@ pub struct LossParts {
     pub heading: f32,
     pub path: f32,
     pub hand: f32,
+    pub foot: f32,
 }
 
 struct Losses {
     total: Tensor<1>,
-    parts: [Tensor<1>; 7],
+    parts: [Tensor<1>; 8],
+}
+
+/// Squared horizontal speed in the world frame ((m/frame)², [b, n-1, 4]) of the
+/// [`joint::FEET`] joints between frames t and t+1, from the heading-frame joint positions
+/// (`[b, n, 63]`, metres) placed on the root path from [`root_path`].
+fn foot_speed_sq(joint_pos: Tensor<3>, heading: Tensor<3>, root_xz: Tensor<3>) -> Tensor<3> {
+    let [b, n, _] = joint_pos.dims();
+    let (c, s) = (heading.clone().cos(), heading.sin());
+    let rx = root_xz.clone().slice([0..b, 0..n, 0..1]);
+    let rz = root_xz.slice([0..b, 0..n, 1..2]);
+    let speeds = joint::FEET
+        .iter()
+        .map(|&j| {
+            let k = (j - 1) * 3;
+            let x = joint_pos.clone().slice([0..b, 0..n, k..k + 1]);
+            let z = joint_pos.clone().slice([0..b, 0..n, k + 2..k + 3]);
+            let wx = x.clone() * c.clone() + z.clone() * s.clone() + rx.clone();
+            let wz = z * c.clone() - x * s.clone() + rz.clone();
+            let dx = wx.clone().slice([0..b, 1..n]) - wx.slice([0..b, 0..n - 1]);
+            let dz = wz.clone().slice([0..b, 1..n]) - wz.slice([0..b, 0..n - 1]);
+            dx.powf_scalar(2.0) + dz.powf_scalar(2.0)
+        })
+        .collect();
+    Tensor::cat(speeds, 2)
 }
 
 /// Both wrists' columns within the joint-position block (joints 20 and 21, x y z each; the
 /// root is not in the block).
-const WRISTS: std::ops::Range<usize> = (motion::skeleton::joint::L_WRIST - 1) * 3..motion::skeleton::joint::R_WRIST * 3;
+const WRISTS: std::ops::Range<usize> = (joint::L_WRIST - 1) * 3..joint::R_WRIST * 3;
 
 /// World heading (rad, [b, n, 1]) and pelvis XZ position (m, [b, n, 2]) at each frame,
 /// integrated from the per-frame yaw and heading-frame velocity exactly as
@@ -367,27 +397,37 @@ fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &St
     } else {
         (Tensor::<1>::zeros([1], device), Tensor::<1>::zeros([1], device))
     };
+    let pp_joints = denorm(pred.clone(), JOINT_POS);
     let cp = denorm(pred.clone(), CONTACTS);
     let ct = denorm(x0.clone(), CONTACTS);
     let contact_loss = ((cp - ct).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * CONTACTS.len() as f32);
-    let (hp, pp) = root_path(denorm(pred.clone(), ROOT_YAW_VEL), denorm(pred, ROOT_VEL_XZ), mask.clone());
-    let (ht, pt) = root_path(denorm(x0.clone(), ROOT_YAW_VEL), denorm(x0, ROOT_VEL_XZ), mask.clone());
+    let (hp, rp) = root_path(denorm(pred.clone(), ROOT_YAW_VEL), denorm(pred.clone(), ROOT_VEL_XZ), mask.clone());
+    let (ht, rt) = root_path(denorm(x0.clone(), ROOT_YAW_VEL), denorm(x0.clone(), ROOT_VEL_XZ), mask.clone());
+    let foot_loss = if n > 1 {
+        let speed2 = foot_speed_sq(pp_joints, hp.clone(), rp.clone()); // [b, n-1, 4]
+        let planted = denorm(x0, CONTACTS).slice([0..b, 0..n - 1]).clamp(0.0, 1.0)
+            * (mask.clone().slice([0..b, 1..n]) * mask.clone().slice([0..b, 0..n - 1]));
+        (speed2 * planted.clone()).sum() / (planted.sum() + 1e-6)
+    } else {
+        Tensor::<1>::zeros([1], device)
+    };
     let heading_loss = ((hp - ht).powf_scalar(2.0) * mask.clone()).sum() / count.clone();
-    let path_loss = ((pp - pt).powf_scalar(2.0) * mask).sum() / count;
+    let path_loss = ((rp - rt).powf_scalar(2.0) * mask).sum() / count;
     let total = x0_loss.clone()
         + pos_loss.clone() * cfg.w_pos as f32
         + vel_loss.clone() * cfg.w_vel as f32
         + contact_loss.clone() * cfg.w_contact as f32
         + heading_loss.clone() * cfg.w_heading.unwrap_or(0.0) as f32
         + path_loss.clone() * cfg.w_path.unwrap_or(0.0) as f32
-        + hand_loss.clone() * cfg.w_hand_vel.unwrap_or(0.0) as f32;
-    Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss, heading_loss, path_loss, hand_loss] }
+        + hand_loss.clone() * cfg.w_hand_vel.unwrap_or(0.0) as f32
+        + foot_loss.clone() * cfg.w_foot.unwrap_or(0.0) as f32;
+    Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss, heading_loss, path_loss, hand_loss, foot_loss] }
 }
 
 fn read_parts(l: &Losses) -> LossParts {
     let s = |t: &Tensor<1>| t.clone().into_scalar::<f32>();
-    let [x0, pos, vel, contact, heading, path, hand] = l.parts.each_ref().map(s);
-    LossParts { total: s(&l.total), x0, pos, vel, contact, heading, path, hand }
+    let [x0, pos, vel, contact, heading, path, hand, foot] = l.parts.each_ref().map(s);
+    LossParts { total: s(&l.total), x0, pos, vel, contact, heading, path, hand, foot }
 }
 
 /// Mean validation loss over fixed batches (same clips, noise and noise levels every time).
@@ -410,6 +450,7 @@ pub fn validate(model: &Denoiser, data: &TrainData, cfg: &TrainConfig, device: &
         acc.heading += p.heading / k as f32;
         acc.path += p.path / k as f32;
         acc.hand += p.hand / k as f32;
+        acc.foot += p.foot / k as f32;
     }
     acc
 }
@@ -504,7 +545,7 @@ pub fn train(
     let new_log = !log_path.is_file();
     let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(io(&log_path))?;
     if new_log {
-        writeln!(log, "step,elapsed_s,loss,x0,pos,vel,contact,val_loss,val_x0,val_pos,val_vel,val_contact,heading,path,hand,val_heading,val_path,val_hand").map_err(io(&log_path))?;
+        writeln!(log, "step,elapsed_s,loss,x0,pos,vel,contact,val_loss,val_x0,val_pos,val_vel,val_contact,heading,path,hand,foot,val_heading,val_path,val_hand,val_foot").map_err(io(&log_path))?;
     }
     let t0 = Instant::now();
     let mut last_val = None;
@@ -537,11 +578,11 @@ pub fn train(
             // The root-path columns come last so that logs written before they existed keep
             // their column positions.
             let v = val.map(|v| format!("{},{},{},{},{}", v.total, v.x0, v.pos, v.vel, v.contact)).unwrap_or_else(|| ",,,,".into());
-            let vp = val.map(|v| format!("{},{},{}", v.heading, v.path, v.hand)).unwrap_or_else(|| ",,".into());
+            let vp = val.map(|v| format!("{},{},{},{}", v.heading, v.path, v.hand, v.foot)).unwrap_or_else(|| ",,,".into());
             writeln!(
                 log,
-                "{step},{elapsed:.1},{},{},{},{},{},{v},{},{},{},{vp}",
-                parts.total, parts.x0, parts.pos, parts.vel, parts.contact, parts.heading, parts.path, parts.hand
+                "{step},{elapsed:.1},{},{},{},{},{},{v},{},{},{},{},{vp}",
+                parts.total, parts.x0, parts.pos, parts.vel, parts.contact, parts.heading, parts.path, parts.hand, parts.foot
             )
             .map_err(io(&log_path))?;
         }
@@ -720,5 +761,51 @@ mod tests {
             yaw += frames[t][ROOT_YAW_VEL.start];
         }
         assert!(yaw > 1.0, "the test walk really turns");
+    }
+
+    /// The foot-contact loss measures world-frame foot speed; checked against forward kinematics
+    /// of a decoded clip that turns while its legs swing.
+    #[test]
+    fn foot_speed_matches_world_positions() {
+        use motion::rotation::Quat;
+        use nalgebra::Vector3;
+        let n = 24;
+        let frames: Vec<[f32; FEATURE_DIM]> = (0..n)
+            .map(|t| {
+                let mut f = [0.0f32; FEATURE_DIM];
+                f[ROOT_YAW_VEL.start] = 0.08;
+                f[ROOT_VEL_XZ.start + 1] = 0.05;
+                f[ROOT_HEIGHT.start] = 0.9;
+                for j in 0..22 {
+                    let swing = if j == joint::L_HIP || j == joint::R_KNEE { 0.4 * (t as f32 * 0.5).sin() } else { 0.0 };
+                    let q = Quat::from_axis_angle(&Vector3::x_axis(), swing);
+                    f[ROT_6D.start + j * 6..ROT_6D.start + j * 6 + 6].copy_from_slice(&motion::rotation::quat_to_6d(&q));
+                }
+                f
+            })
+            .collect();
+        let motion = motion::features::decode(&frames);
+        // Re-encode so the joint-position block is the one the model would be trained on.
+        let feats = motion::features::encode(&motion);
+        let world = motion.joint_positions();
+        let device = Device::flex();
+        let col = |r: std::ops::Range<usize>| {
+            let v: Vec<f32> = feats.iter().flat_map(|f| f[r.clone()].to_vec()).collect();
+            Tensor::<3>::from_data(TensorData::new(v, [1, n, r.len()]), &device)
+        };
+        let mask = Tensor::<3>::ones([1, n, 1], &device);
+        let (heading, xz) = root_path(col(ROOT_YAW_VEL), col(ROOT_VEL_XZ), mask);
+        let speed: Vec<f32> = foot_speed_sq(col(JOINT_POS), heading, xz).into_data().try_to_vec::<f32>().unwrap();
+        let mut moving = 0.0f32;
+        for t in 0..n - 1 {
+            for (k, &j) in joint::FEET.iter().enumerate() {
+                let d = world[t + 1][j] - world[t][j];
+                let want = d.x * d.x + d.z * d.z;
+                let got = speed[t * 4 + k];
+                assert!((got - want).abs() < 1e-5 + 1e-3 * want, "frame {t} joint {j}: {got} vs {want}");
+                moving += want;
+            }
+        }
+        assert!(moving > 1e-2, "the fixture's feet really move");
     }
 }

@@ -122,6 +122,7 @@ fn fine_tune_starts_from_the_given_weights() {
         .with_w_heading(Some(0.3))
         .with_w_path(Some(0.05))
         .with_w_hand_vel(Some(50.0))
+        .with_w_foot(Some(100.0))
         .with_init_from(Some(shipped.display().to_string()));
     let mut parts = None;
     let out = train(&ft_cfg, &data, ft.path(), &device, false, &mut |p| {
@@ -130,7 +131,7 @@ fn fine_tune_starts_from_the_given_weights() {
     })
     .expect("fine-tune");
     let p = parts.expect("one step");
-    assert!(p.total.is_finite() && p.heading.is_finite() && p.path.is_finite() && p.hand.is_finite(), "{p:?}");
+    assert!(p.total.is_finite() && p.heading.is_finite() && p.path.is_finite() && p.hand.is_finite() && p.foot.is_finite(), "{p:?}");
     assert!(p.path > 0.0 && p.hand > 0.0, "synthetic clips move, so the terms are not empty: {p:?}");
     let loaded = motion_model::train::load_weights(tiny().init(&device), &shipped.join("model.bpk"), true).expect("load shipped");
     let a = validate(&out.model, &data, &cfg, &device).total;

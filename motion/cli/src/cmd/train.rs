@@ -40,15 +40,19 @@ pub struct TrainArgs {
     pub cooldown_steps: usize,
     /// Weight of the root heading loss (rad², integrated over the clip like decoding does);
     /// keeps a "walk forward" from drifting into a turn.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 0.3)]
     pub w_heading: f64,
     /// Weight of the root path loss (world XZ pelvis position, m², integrated likewise).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.05)]
     pub w_path: f64,
     /// Extra weight on the wrists' velocity error ((m/frame)²): hand gestures such as waving
     /// are fast but small, and an even mean over 21 joints under-counts them.
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = 50.0)]
     pub w_hand_vel: f64,
+    /// Weight of the foot-contact loss: squared world speed (m/frame)² of feet the real clip
+    /// has planted; ties the stride to the root's speed, so feet skate less.
+    #[arg(long, default_value_t = 100.0)]
+    pub w_foot: f64,
     /// Start from this model folder's weights (e.g. models/default) instead of random ones:
     /// fine-tuning. The model shape must match. Ignored with --resume once OUT has a checkpoint.
     #[arg(long)]
@@ -88,7 +92,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if a.steps == 0 || a.batch == 0 {
         bail!("--steps and --batch must be at least 1");
     }
-    for (name, w) in [("--w-heading", a.w_heading), ("--w-path", a.w_path), ("--w-hand-vel", a.w_hand_vel)] {
+    for (name, w) in [("--w-heading", a.w_heading), ("--w-path", a.w_path), ("--w-hand-vel", a.w_hand_vel), ("--w-foot", a.w_foot)] {
         if !(w.is_finite() && w >= 0.0) {
             bail!("{name} must be a finite weight ≥ 0, got {w}");
         }
@@ -116,6 +120,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_w_heading(Some(a.w_heading))
         .with_w_path(Some(a.w_path))
         .with_w_hand_vel(Some(a.w_hand_vel))
+        .with_w_foot(Some(a.w_foot))
         .with_init_from(a.init_from.as_ref().map(|p| p.display().to_string()))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);

@@ -1,7 +1,7 @@
 //! Minimal training driver with no CLI dependencies (same loop as `motion train`), so a run can
 //! start from the motion-model build alone. Usage:
 //!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume] [--cooldown=N]
-//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--init-from=MODEL_DIR]
+//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--w-foot=X] [--init-from=MODEL_DIR]
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,8 @@ fn run() -> Result<(), String> {
     let num = |name: &str| -> Result<Option<f64>, String> {
         opt(name).map(|v| v.parse::<f64>().map_err(|_| format!("bad {name}{v}"))).transpose()
     };
-    let (lr, w_heading, w_path, w_hand) = (num("--lr=")?, num("--w-heading=")?, num("--w-path=")?, num("--w-hand-vel=")?);
+    let (lr, w_heading, w_path, w_hand, w_foot) =
+        (num("--lr=")?, num("--w-heading=")?, num("--w-path=")?, num("--w-hand-vel=")?, num("--w-foot=")?);
     let path = if cache.is_dir() { cache.join(CACHE_FILE) } else { cache };
     let cache = DatasetCache::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
@@ -46,6 +47,7 @@ fn run() -> Result<(), String> {
         .with_w_heading(w_heading)
         .with_w_path(w_path)
         .with_w_hand_vel(w_hand)
+        .with_w_foot(w_foot)
         .with_init_from(opt("--init-from="));
     let device = motion_model::Device::flex();
     let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
@@ -62,8 +64,8 @@ fn run() -> Result<(), String> {
             let v = p.val.map(|v| format!(" val {:.4}", v.total)).unwrap_or_default();
             let l = p.loss;
             eprintln!(
-                "step {}/{} loss {:.4} (x0 {:.4} pos {:.4} vel {:.5} contact {:.4} heading {:.4} path {:.4} hand {:.6}){v} {:.1} samples/s {:.0}s",
-                p.step, p.steps, l.total, l.x0, l.pos, l.vel, l.contact, l.heading, l.path, l.hand, p.samples_per_s, t0.elapsed().as_secs_f64()
+                "step {}/{} loss {:.4} (x0 {:.4} pos {:.4} vel {:.5} contact {:.4} heading {:.4} path {:.4} hand {:.6} foot {:.6}){v} {:.1} samples/s {:.0}s",
+                p.step, p.steps, l.total, l.x0, l.pos, l.vel, l.contact, l.heading, l.path, l.hand, l.foot, p.samples_per_s, t0.elapsed().as_secs_f64()
             );
         }
         Instant::now() < deadline
