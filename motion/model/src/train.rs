@@ -312,6 +312,14 @@ struct Losses {
     parts: [Tensor<1>; 8],
 }
 
+/// Turns heading-frame (x, z) into the world frame for a heading of angle θ given as (cos θ,
+/// sin θ): the yaw rotation `features::decode` applies.
+fn heading_to_world(x: Tensor<3>, z: Tensor<3>, c: &Tensor<3>, s: &Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+    let wx = x.clone() * c.clone() + z.clone() * s.clone();
+    let wz = z * c.clone() - x * s.clone();
+    (wx, wz)
+}
+
 /// Squared horizontal speed in the world frame ((m/frame)², [b, n-1, 4]) of the
 /// [`joint::FEET`] joints between frames t and t+1, from the heading-frame joint positions
 /// (`[b, n, 63]`, metres) placed on the root path from [`root_path`].
@@ -326,8 +334,8 @@ fn foot_speed_sq(joint_pos: Tensor<3>, heading: Tensor<3>, root_xz: Tensor<3>) -
             let k = (j - 1) * 3;
             let x = joint_pos.clone().slice([0..b, 0..n, k..k + 1]);
             let z = joint_pos.clone().slice([0..b, 0..n, k + 2..k + 3]);
-            let wx = x.clone() * c.clone() + z.clone() * s.clone() + rx.clone();
-            let wz = z * c.clone() - x * s.clone() + rz.clone();
+            let (wx, wz) = heading_to_world(x, z, &c, &s);
+            let (wx, wz) = (wx + rx.clone(), wz + rz.clone());
             let dx = wx.clone().slice([0..b, 1..n]) - wx.slice([0..b, 0..n - 1]);
             let dz = wz.clone().slice([0..b, 1..n]) - wz.slice([0..b, 0..n - 1]);
             dx.powf_scalar(2.0) + dz.powf_scalar(2.0)
@@ -353,8 +361,7 @@ fn root_path(yaw: Tensor<3>, vel_xz: Tensor<3>, mask: Tensor<3>) -> (Tensor<3>, 
     let (c, s) = (heading.clone().cos(), heading.clone().sin());
     let vx = vel.clone().slice([0..b, 0..n, 0..1]);
     let vz = vel.slice([0..b, 0..n, 1..2]);
-    let wx = vx.clone() * c.clone() + vz.clone() * s.clone();
-    let wz = vz * c - vx * s;
+    let (wx, wz) = heading_to_world(vx, vz, &c, &s);
     let px = wx.clone().cumsum(1) - wx;
     let pz = wz.clone().cumsum(1) - wz;
     (heading, Tensor::cat(vec![px, pz], 2))
@@ -386,10 +393,11 @@ fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &St
     let tp = denorm(x0.clone(), JOINT_POS);
     let jp = JOINT_POS.len() as f32;
     let pos_loss = ((pp.clone() - tp.clone()).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * jp);
-    let (vel_loss, hand_loss) = if n > 1 {
-        let vp = pp.clone().slice([0..b, 1..n]) - pp.slice([0..b, 0..n - 1]);
+    // Frame pairs (t, t+1) that are both real: the velocity and foot-contact losses' mask.
+    let pair_mask = (n > 1).then(|| mask.clone().slice([0..b, 1..n]) * mask.clone().slice([0..b, 0..n - 1]));
+    let (vel_loss, hand_loss) = if let Some(vm) = pair_mask.clone() {
+        let vp = pp.clone().slice([0..b, 1..n]) - pp.clone().slice([0..b, 0..n - 1]);
         let vt = tp.clone().slice([0..b, 1..n]) - tp.slice([0..b, 0..n - 1]);
-        let vm = mask.clone().slice([0..b, 1..n]) * mask.clone().slice([0..b, 0..n - 1]);
         let vc = vm.clone().sum() + 1e-6;
         let err = (vp - vt).powf_scalar(2.0) * vm;
         let hand = err.clone().slice([0..b, 0..n - 1, WRISTS]).sum() / (vc.clone() * WRISTS.len() as f32);
@@ -397,16 +405,14 @@ fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &St
     } else {
         (Tensor::<1>::zeros([1], device), Tensor::<1>::zeros([1], device))
     };
-    let pp_joints = denorm(pred.clone(), JOINT_POS);
     let cp = denorm(pred.clone(), CONTACTS);
     let ct = denorm(x0.clone(), CONTACTS);
     let contact_loss = ((cp - ct).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * CONTACTS.len() as f32);
     let (hp, rp) = root_path(denorm(pred.clone(), ROOT_YAW_VEL), denorm(pred.clone(), ROOT_VEL_XZ), mask.clone());
     let (ht, rt) = root_path(denorm(x0.clone(), ROOT_YAW_VEL), denorm(x0.clone(), ROOT_VEL_XZ), mask.clone());
-    let foot_loss = if n > 1 {
-        let speed2 = foot_speed_sq(pp_joints, hp.clone(), rp.clone()); // [b, n-1, 4]
-        let planted = denorm(x0, CONTACTS).slice([0..b, 0..n - 1]).clamp(0.0, 1.0)
-            * (mask.clone().slice([0..b, 1..n]) * mask.clone().slice([0..b, 0..n - 1]));
+    let foot_loss = if let Some(vm) = pair_mask {
+        let speed2 = foot_speed_sq(pp, hp.clone(), rp.clone()); // [b, n-1, 4]
+        let planted = denorm(x0, CONTACTS).slice([0..b, 0..n - 1]).clamp(0.0, 1.0) * vm;
         (speed2 * planted.clone()).sum() / (planted.sum() + 1e-6)
     } else {
         Tensor::<1>::zeros([1], device)
@@ -575,8 +581,8 @@ pub fn train(
         }
         let elapsed = elapsed_before + t0.elapsed().as_secs_f64();
         if step % 10 == 0 || val.is_some() {
-            // The root-path columns come last so that logs written before they existed keep
-            // their column positions.
+            // The heading/path/hand/foot columns come last so that logs written before they
+            // existed keep their column positions.
             let v = val.map(|v| format!("{},{},{},{},{}", v.total, v.x0, v.pos, v.vel, v.contact)).unwrap_or_else(|| ",,,,".into());
             let vp = val.map(|v| format!("{},{},{},{}", v.heading, v.path, v.hand, v.foot)).unwrap_or_else(|| ",,,".into());
             writeln!(
@@ -682,6 +688,13 @@ mod tests {
     use super::*;
     use motion::features::{ROOT_HEIGHT, ROT_6D};
 
+    /// Feature columns `r` of `frames` as a [1, n + pad, |r|] tensor, padded with junk (3.0).
+    fn column(frames: &[[f32; FEATURE_DIM]], r: std::ops::Range<usize>, pad: usize, device: &Device) -> Tensor<3> {
+        let mut v: Vec<f32> = frames.iter().flat_map(|f| f[r.clone()].to_vec()).collect();
+        v.extend(std::iter::repeat_n(3.0, pad * r.len()));
+        Tensor::<3>::from_data(TensorData::new(v, [1, frames.len() + pad, r.len()]), device)
+    }
+
     #[test]
     fn cooldown_is_constant_then_falls_to_the_floor() {
         let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(1000).with_lr(1e-3).with_cooldown_steps(Some(400));
@@ -742,11 +755,7 @@ mod tests {
         let decoded = motion::features::decode(&frames);
         let device = Device::flex();
         let pad = 5;
-        let col = |r: std::ops::Range<usize>| {
-            let mut v: Vec<f32> = frames.iter().flat_map(|f| f[r.clone()].to_vec()).collect();
-            v.extend(std::iter::repeat_n(3.0, pad * r.len())); // junk in the padded frames
-            Tensor::<3>::from_data(TensorData::new(v, [1, n + pad, r.len()]), &device)
-        };
+        let col = |r| column(&frames, r, pad, &device);
         let mut m = vec![1.0f32; n];
         m.extend(std::iter::repeat_n(0.0, pad));
         let mask = Tensor::<3>::from_data(TensorData::new(m, [1, n + pad, 1]), &device);
@@ -789,10 +798,7 @@ mod tests {
         let feats = motion::features::encode(&motion);
         let world = motion.joint_positions();
         let device = Device::flex();
-        let col = |r: std::ops::Range<usize>| {
-            let v: Vec<f32> = feats.iter().flat_map(|f| f[r.clone()].to_vec()).collect();
-            Tensor::<3>::from_data(TensorData::new(v, [1, n, r.len()]), &device)
-        };
+        let col = |r| column(&feats, r, 0, &device);
         let mask = Tensor::<3>::ones([1, n, 1], &device);
         let (heading, xz) = root_path(col(ROOT_YAW_VEL), col(ROOT_VEL_XZ), mask);
         let speed: Vec<f32> = foot_speed_sq(col(JOINT_POS), heading, xz).into_data().try_to_vec::<f32>().unwrap();

@@ -43,12 +43,12 @@ fn run() -> Result<(), String> {
     let cache = DatasetCache::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(steps).with_batch(batch).with_cooldown_steps((cooldown > 0).then_some(cooldown))
-        .with_lr(lr.unwrap_or(2e-4))
         .with_w_heading(w_heading)
         .with_w_path(w_path)
         .with_w_hand_vel(w_hand)
         .with_w_foot(w_foot)
         .with_init_from(opt("--init-from="));
+    let cfg = match lr { Some(lr) => cfg.with_lr(lr), None => cfg };
     let device = motion_model::Device::flex();
     let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
         let dir = locate_model_dir(None).map_err(|e| e.to_string())?;
