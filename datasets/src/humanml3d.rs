@@ -106,7 +106,9 @@ mod tests {
     use std::path::PathBuf;
 
     fn shared(p: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/humanml3d").join(p)
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/humanml3d").join(p);
+        assert!(path.exists(), "test data missing: {} (these tests read the shared data set: clone the repository with `shared/` beside it, see README)", path.display());
+        path
     }
 
     #[test]

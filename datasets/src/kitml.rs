@@ -47,6 +47,7 @@ mod tests {
     #[test]
     fn reads_the_real_annotations() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/kit-ml/annotations.json");
+        assert!(p.exists(), "test data missing: {} (these tests read the shared data set: clone the repository with `shared/` beside it, see README)", p.display());
         let m = read_annotations(&p).unwrap();
         assert_eq!(m.len(), 5766);
         let total: usize = m.values().map(|e| e.annotations.len()).sum();

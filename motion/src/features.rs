@@ -142,6 +142,7 @@ mod tests {
 
     pub(crate) fn sample_motion() -> Motion {
         let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/humanml3d/new_joints/012314.npy");
+        assert!(p.exists(), "test data missing: {} (these tests read the shared data set: clone the repository with `shared/` beside it, see README)", p.display());
         let frames = positions_from_array(&read_joint_positions(&p).unwrap());
         motion_from_positions(&frames, 20.0, Target::Canonical).on_floor()
     }

@@ -103,6 +103,7 @@ mod tests {
     #[test]
     fn humanml3d_joints_convert_with_sub_centimetre_error() {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/humanml3d/new_joints/012314.npy");
+        assert!(p.exists(), "test data missing: {} (these tests read the shared data set: clone the repository with `shared/` beside it, see README)", p.display());
         let frames = positions_from_array(&read_joint_positions(&p).unwrap());
         let m = motion_from_positions(&frames, 20.0, Target::Fitted);
         let e = position_error(&frames, &m.joint_positions());

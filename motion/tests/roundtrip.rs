@@ -8,7 +8,9 @@ use motion_datasets::bvh::Bvh;
 use std::path::{Path, PathBuf};
 
 fn shared(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(p)
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(p);
+    assert!(path.exists(), "test data missing: {} (these tests read the shared data set: clone the repository with `shared/` beside it, see README)", path.display());
+    path
 }
 
 fn humanml3d_motion(target: Target) -> motion::Motion {

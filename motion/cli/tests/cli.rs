@@ -43,6 +43,7 @@ fn humanml3d_joints_and_features_become_valid_glb_within_a_centimetre() {
     let dir = tempfile::tempdir().unwrap();
     for (input, name) in [("new_joints/012314.npy", "joints.glb"), ("new_joint_vecs/012314.npy", "vecs.glb")] {
         let src = repo().join("../shared/data/humanml3d").join(input);
+        assert!(src.exists(), "test data missing: {} (these tests read the shared data set: clone the repository with `shared/` beside it, see README)", src.display());
         let out = dir.path().join(name);
         let o = motion(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
         assert!(o.status.success(), "{}", text(&o));

@@ -10,6 +10,7 @@ pub mod denoiser;
 pub mod diffusion;
 pub mod evaluator;
 pub mod generate;
+pub mod kinematics;
 pub mod train;
 
 /// Device for a `--backend` name: `cpu` (burn's flex backend) or `wgpu` (only when this crate

@@ -11,7 +11,8 @@ use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use motion::dataset::{DatasetCache, Split};
-use motion::features::{CONTACTS, FEATURE_DIM, JOINT_POS, ROOT_VEL_XZ, ROOT_YAW_VEL};
+use motion::features::{CONTACTS, FEATURE_DIM, JOINT_POS, ROOT_HEIGHT, ROOT_VEL_XZ, ROOT_YAW_VEL, ROT_6D};
+use motion::skeleton::Skeleton;
 use motion::skeleton::joint;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -66,6 +67,11 @@ pub struct TrainConfig {
     /// pointing, clapping) live in small, fast hand motion that the all-joint velocity mean
     /// counts as 2 joints of 21. None = 0.
     pub w_hand_vel: Option<f64>,
+    /// Apply the joint-position losses (positions, velocities, wrists, foot contact) to forward
+    /// kinematics of the predicted rotations — the skeleton `features::decode` builds — instead
+    /// of the predicted joint-position channels, which decoding ignores. Without it the decoded
+    /// feet slide although the position channels are trained to stay planted. None = false.
+    pub fk_losses: Option<bool>,
     /// Model folder (f16 `model.bpk` + `config.json`) whose weights start a new run instead of
     /// random ones: fine-tuning. Ignored when resuming from a checkpoint.
     pub init_from: Option<String>,
@@ -389,7 +395,11 @@ fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &St
         let s = Tensor::<3>::from_data(TensorData::new(stats.std[r.clone()].to_vec(), [1, 1, r.len()]), device);
         x.slice([0..b, 0..n, r]) * s + m
     };
-    let pp = denorm(pred.clone(), JOINT_POS);
+    let pp = if cfg.fk_losses.unwrap_or(false) {
+        crate::kinematics::joint_positions(denorm(pred.clone(), ROT_6D), denorm(pred.clone(), ROOT_HEIGHT), &Skeleton::canonical())
+    } else {
+        denorm(pred.clone(), JOINT_POS)
+    };
     let tp = denorm(x0.clone(), JOINT_POS);
     let jp = JOINT_POS.len() as f32;
     let pos_loss = ((pp.clone() - tp.clone()).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * jp);

@@ -8,7 +8,9 @@ use scene_render::{Camera, CameraPath, OpenPoseFrame};
 use std::path::{Path, PathBuf};
 
 fn clip() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/humanml3d/new_joints/012314.npy")
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/humanml3d/new_joints/012314.npy");
+    assert!(path.exists(), "test data missing: {} (these tests read the shared data set: clone the repository with `shared/` beside it, see README)", path.display());
+    path
 }
 
 #[test]

@@ -53,6 +53,12 @@ pub struct TrainArgs {
     /// has planted; ties the stride to the root's speed, so feet skate less.
     #[arg(long, default_value_t = 100.0)]
     pub w_foot: f64,
+    /// Put the joint-position losses (positions, velocities, wrists, foot contact) on forward
+    /// kinematics of the predicted rotations, the skeleton the user gets, instead of the
+    /// separate joint-position channels (which decoding ignores). Slower per step; planted
+    /// feet of the decoded motion slide less.
+    #[arg(long)]
+    pub fk_losses: bool,
     /// Start from this model folder's weights (e.g. models/default) instead of random ones:
     /// fine-tuning. The model shape must match. Ignored with --resume once OUT has a checkpoint.
     #[arg(long)]
@@ -121,6 +127,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_w_path(Some(a.w_path))
         .with_w_hand_vel(Some(a.w_hand_vel))
         .with_w_foot(Some(a.w_foot))
+        .with_fk_losses(a.fk_losses.then_some(true))
         .with_init_from(a.init_from.as_ref().map(|p| p.display().to_string()))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);
