@@ -37,6 +37,8 @@ pub struct GenerateOptions {
     pub guidance: f32,
     pub steps: usize,
     pub seed: u64,
+    /// Shift the sampler's token grid every other step ([`DdimSampler::shifted_grid`]).
+    pub shifted_grid: bool,
 }
 
 impl GenerateOptions {
@@ -125,7 +127,8 @@ impl Generator {
             guidance: opts.guidance,
             seed: opts.seed,
         };
-        let out = DdimSampler::new(opts.steps).sample(&self.model, &schedule, &req, &self.device, on_step);
+        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, ..DdimSampler::new(opts.steps) };
+        let out = sampler.sample(&self.model, &schedule, &req, &self.device, on_step);
         let [k, n, f] = out.dims();
         let flat: Vec<f32> = out
             .into_data()

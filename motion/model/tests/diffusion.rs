@@ -175,6 +175,28 @@ fn ddim_is_reproducible_and_shapes_are_right() {
 }
 
 #[test]
+fn shifted_grid_keeps_length_and_determinism_and_changes_the_result() {
+    let device = Device::flex();
+    device.seed(1);
+    let model = tiny().init(&device);
+    let schedule = CosineSchedule::new(1000);
+    let shifted = DdimSampler { shifted_grid: true, ..DdimSampler::new(4) };
+    let fixed = DdimSampler::new(4);
+    let max = model.max_frames();
+    // Odd lengths, and the longest clip (no room for the shift: that step keeps the grid).
+    for frames in [1, 22, max] {
+        let run = |s: &DdimSampler| s.sample(&model, &schedule, &request(5, frames, 2), &device, &mut |_, _| {}).into_data().try_into_vec::<f32>().unwrap();
+        let (a, b, c) = (run(&shifted), run(&shifted), run(&fixed));
+        assert_eq!(a.len(), 2 * frames * FEATURE_DIM);
+        assert_eq!(a, b, "{frames} frames: same seed, same motion");
+        assert!(a.iter().all(|x| x.is_finite()));
+        if frames != max {
+            assert_ne!(a, c, "{frames} frames: the shifted grid must change what the denoiser sees");
+        }
+    }
+}
+
+#[test]
 fn timesteps_descend_and_end_at_zero() {
     let s = CosineSchedule::new(1000);
     let ts = DdimSampler::new(10).timesteps(&s);
@@ -195,7 +217,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
     export_model(&model, &cfg, data.stats(), &dir.path().join("m")).expect("export");
     let g = Generator::load(&dir.path().join("m"), &device).expect("load f16 model");
     let emb = fake_embed(&["a person walks"]).expect("embed")[0];
-    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3 };
+    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false };
     let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].len(), 30);
@@ -211,7 +233,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
 fn bad_requests_are_refused_clearly() {
     assert!(check_text("   ").is_err());
     assert_eq!(check_text(" walk ").unwrap(), "walk");
-    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0 };
+    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0, shifted_grid: false };
     assert_eq!(ok.check().unwrap(), 120);
     for bad in [
         GenerateOptions { seconds: 0.0, ..ok.clone() },
@@ -239,7 +261,7 @@ fn bench_default_model_6s() {
     let g = Generator::load(&dir, &device).expect("models/default");
     let emb = fake_embed(&["a person walks forward"]).expect("embed")[0];
     for (steps, guidance) in [(10, 2.5), (20, 2.5), (10, 1.0)] {
-        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0 };
+        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0, shifted_grid: false };
         g.generate(&emb, &opts, &mut |_, _| {}).expect("warm-up");
         let t = std::time::Instant::now();
         let runs = 3;

@@ -76,6 +76,11 @@ pub struct SamplerArgs {
     /// DDIM steps (more is slower and a little smoother).
     #[arg(long, default_value_t = DEFAULT_DDIM_STEPS)]
     pub steps: usize,
+    /// Shift the sampler's 4-frame token grid every other DDIM step: removes the small pops
+    /// the model leaves at token boundaries (40 % less jerk) but recognisable gestures such as
+    /// waves get weaker; off by default (docs/model-card.md).
+    #[arg(long)]
+    pub shifted_grid: bool,
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -89,7 +94,7 @@ pub struct SamplerArgs {
 
 impl SamplerArgs {
     pub fn options(&self, samples: usize, seed: u64) -> GenerateOptions {
-        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed }
+        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed, shifted_grid: self.shifted_grid }
     }
 
     pub fn device(&self) -> anyhow::Result<motion_model::Device> {
