@@ -74,8 +74,7 @@ mod tests {
     use nalgebra::Vector3;
 
     fn columns(frames: &[[f32; FEATURE_DIM]], r: std::ops::Range<usize>, device: &Device) -> Tensor<3> {
-        let data: Vec<f32> = frames.iter().flat_map(|f| f[r.clone()].to_vec()).collect();
-        Tensor::from_data(TensorData::new(data, [1, frames.len(), r.len()]), device)
+        crate::train::tests::column(frames, r, 0, device)
     }
 
     /// A clip with bent, twisting limbs (every joint rotating about a different axis), decoded

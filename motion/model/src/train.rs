@@ -694,12 +694,13 @@ pub fn export_model(model: &Denoiser, cfg: &TrainConfig, stats: &Stats, dir: &Pa
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use motion::features::{ROOT_HEIGHT, ROT_6D};
 
     /// Feature columns `r` of `frames` as a [1, n + pad, |r|] tensor, padded with junk (3.0).
-    fn column(frames: &[[f32; FEATURE_DIM]], r: std::ops::Range<usize>, pad: usize, device: &Device) -> Tensor<3> {
+    /// Feature columns `r` of a clip as a `[1, frames + pad, r.len()]` tensor (padding filled with 3.0).
+    pub(crate) fn column(frames: &[[f32; FEATURE_DIM]], r: std::ops::Range<usize>, pad: usize, device: &Device) -> Tensor<3> {
         let mut v: Vec<f32> = frames.iter().flat_map(|f| f[r.clone()].to_vec()).collect();
         v.extend(std::iter::repeat_n(3.0, pad * r.len()));
         Tensor::<3>::from_data(TensorData::new(v, [1, frames.len() + pad, r.len()]), device)
