@@ -51,6 +51,19 @@ impl CosineSchedule {
     }
 }
 
+/// One deterministic DDIM step (η = 0) per sample: from `x` at ᾱ = `ab[i]` to ᾱ = `ab_next[i]`,
+/// given the predicted clean motion `x0`. The noise is the one `x` implies for that `x0`, so an
+/// exact `x0` lands exactly on `q_sample` at the lower level.
+pub fn ddim_step(x: Tensor<3>, x0: Tensor<3>, ab: &[f64], ab_next: &[f64]) -> Tensor<3> {
+    let [b, _, _] = x.dims();
+    let device = x.device();
+    let column = |v: &[f64], f: fn(f64) -> f64| {
+        Tensor::<3>::from_data(TensorData::new(v.iter().map(|&a| f(a) as f32).collect::<Vec<_>>(), [b, 1, 1]), &device)
+    };
+    let eps = (x - x0.clone() * column(ab, f64::sqrt)) / column(ab, |a| (1.0 - a).sqrt());
+    x0 * column(ab_next, f64::sqrt) + eps * column(ab_next, |a| (1.0 - a).sqrt())
+}
+
 /// Standard normal values from a seeded ChaCha stream (Box–Muller).
 pub fn gaussian(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(n + 1);
@@ -167,12 +180,7 @@ impl DdimSampler {
             };
             let ab = schedule.alpha_bar(t);
             let ab_prev = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
-            if ab_prev >= 1.0 {
-                x = x0;
-            } else {
-                let eps = (x - x0.clone() * ab.sqrt() as f32) / (1.0 - ab).sqrt() as f32;
-                x = x0 * ab_prev.sqrt() as f32 + eps * (1.0 - ab_prev).sqrt() as f32;
-            }
+            x = if ab_prev >= 1.0 { x0 } else { ddim_step(x, x0, &vec![ab; k], &vec![ab_prev; k]) };
             on_step(i + 1, ts.len());
         }
         x

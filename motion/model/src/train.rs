@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::denoiser::{Denoiser, DenoiserConfig};
-use crate::diffusion::{CosineSchedule, gaussian};
+use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, ddim_step, gaussian};
 use crate::text_encoder::EMBEDDING_DIM;
 
 /// Everything that defines a training run; saved as `config.json` beside the weights.
@@ -72,6 +72,12 @@ pub struct TrainConfig {
     /// of the predicted joint-position channels, which decoding ignores. Without it the decoded
     /// feet slide although the position channels are trained to stay planted. None = false.
     pub fk_losses: Option<bool>,
+    /// Exposure-bias correction: each batch draws k in 0..=this, starts k default DDIM steps
+    /// above its noise levels and walks down with the model's own guided steps (no gradient),
+    /// so the denoiser learns from the inputs the sampler actually feeds it, errors included;
+    /// the target is still the real clip. Generated motion showed seams at token boundaries
+    /// that one-step predictions from real noised clips do not have. None or 0 = off.
+    pub unroll_steps: Option<usize>,
     /// Model folder (f16 `model.bpk` + `config.json`) whose weights start a new run instead of
     /// random ones: fine-tuning. Ignored when resuming from a checkpoint.
     pub init_from: Option<String>,
@@ -373,7 +379,16 @@ fn root_path(yaw: Tensor<3>, vel_xz: Tensor<3>, mask: Tensor<3>) -> (Tensor<3>, 
     (heading, Tensor::cat(vec![px, pz], 2))
 }
 
-fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &Stats, cfg: &TrainConfig, device: &Device) -> Losses {
+/// `xt`: the noised input if not the batch's own `q_sample` (see `unrolled_input`).
+fn losses(
+    model: &Denoiser,
+    schedule: &CosineSchedule,
+    batch: &Batch,
+    stats: &Stats,
+    cfg: &TrainConfig,
+    device: &Device,
+    xt: Option<Tensor<3>>,
+) -> Losses {
     let (b, n, f) = (batch.b, batch.frames, FEATURE_DIM);
     let tokens = n / cfg.denoiser.frames_per_token;
     let x0 = Tensor::<3>::from_data(TensorData::new(batch.x0.clone(), [b, n, f]), device);
@@ -382,7 +397,7 @@ fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &St
     let pad = Tensor::<2, Bool>::from_data(TensorData::new(batch.pad.clone(), [b, tokens]), device);
     let text = Tensor::<2>::from_data(TensorData::new(batch.text.clone(), [b, EMBEDDING_DIM]), device);
     let keep = Tensor::<1>::from_data(TensorData::new(batch.keep.clone(), [b]), device);
-    let xt = schedule.q_sample(x0.clone(), noise, &batch.t);
+    let xt = xt.unwrap_or_else(|| schedule.q_sample(x0.clone(), noise, &batch.t));
     let t: Vec<f32> = batch.t.iter().map(|&t| t as f32).collect();
     let pred = model.forward(xt, &t, text, keep, pad);
 
@@ -440,6 +455,51 @@ fn losses(model: &Denoiser, schedule: &CosineSchedule, batch: &Batch, stats: &St
     Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss, heading_loss, path_loss, hand_loss, foot_loss] }
 }
 
+/// The input the sampler would hand the denoiser at the batch's noise levels: each sample is
+/// noised `k` default DDIM steps higher (capped at the top level) and brought down by `k` of the
+/// model's own guided DDIM steps, computed without autodiff on `device`. Padding samples of
+/// dropped text come out unguided (their conditional and unconditional rows are equal).
+fn unrolled_input(
+    model: &Denoiser,
+    schedule: &CosineSchedule,
+    batch: &Batch,
+    cfg: &TrainConfig,
+    k: usize,
+    device: &Device,
+    ad: &Device,
+) -> Tensor<3> {
+    let inner = model.valid();
+    let (b, n, f) = (batch.b, batch.frames, FEATURE_DIM);
+    let tokens = n / cfg.denoiser.frames_per_token;
+    let top = schedule.steps() - 1;
+    let delta = (schedule.steps() / DEFAULT_DDIM_STEPS).max(1);
+    let level = |j: usize| -> Vec<usize> { batch.t.iter().map(|&t| (t + j * delta).min(top)).collect() };
+    let x0 = Tensor::<3>::from_data(TensorData::new(batch.x0.clone(), [b, n, f]), device);
+    let noise = Tensor::<3>::from_data(TensorData::new(batch.noise.clone(), [b, n, f]), device);
+    let text = Tensor::<2>::from_data(TensorData::new(batch.text.clone(), [b, EMBEDDING_DIM]), device);
+    let keep = Tensor::<1>::from_data(TensorData::new(batch.keep.clone(), [b]), device);
+    let pad = Tensor::<2, Bool>::from_data(TensorData::new(batch.pad.clone(), [b, tokens]), device);
+    // Conditional rows, then unconditional ones, in one forward pass as the sampler does.
+    let text2 = Tensor::cat(vec![text.clone(), text], 0);
+    let keep2 = Tensor::cat(vec![keep, Tensor::<1>::zeros([b], device)], 0);
+    let pad2 = Tensor::cat(vec![pad.clone(), pad], 0);
+    let mut cur = level(k);
+    let mut x = schedule.q_sample(x0, noise, &cur);
+    for j in (0..k).rev() {
+        let next = level(j);
+        let rows: Vec<f32> = cur.iter().chain(cur.iter()).map(|&t| t as f32).collect();
+        let pred = inner.forward(Tensor::cat(vec![x.clone(), x.clone()], 0), &rows, text2.clone(), keep2.clone(), pad2.clone());
+        let c = pred.clone().slice([0..b]);
+        let u = pred.slice([b..2 * b]);
+        let x0_hat = u.clone() + (c - u) * DEFAULT_GUIDANCE;
+        let ab: Vec<f64> = cur.iter().map(|&t| schedule.alpha_bar(t)).collect();
+        let ab_next: Vec<f64> = next.iter().map(|&t| schedule.alpha_bar(t)).collect();
+        x = ddim_step(x, x0_hat, &ab, &ab_next);
+        cur = next;
+    }
+    Tensor::<3>::from_data(x.into_data(), ad)
+}
+
 fn read_parts(l: &Losses) -> LossParts {
     let s = |t: &Tensor<1>| t.clone().into_scalar::<f32>();
     let [x0, pos, vel, contact, heading, path, hand, foot] = l.parts.each_ref().map(s);
@@ -457,7 +517,7 @@ pub fn validate(model: &Denoiser, data: &TrainData, cfg: &TrainConfig, device: &
     let k = cfg.val_batches.max(1);
     for _ in 0..k {
         let batch = make_batch(data, &data.val, cfg, &mut rng, Some(&levels));
-        let p = read_parts(&losses(&model, &schedule, &batch, &data.stats, cfg, device));
+        let p = read_parts(&losses(&model, &schedule, &batch, &data.stats, cfg, device, None));
         acc.total += p.total / k as f32;
         acc.x0 += p.x0 / k as f32;
         acc.pos += p.pos / k as f32;
@@ -570,7 +630,12 @@ pub fn train(
     let mut steps_done = 0;
     for step in start + 1..=cfg.steps {
         let batch = make_batch(data, &data.train, cfg, &mut rng, None);
-        let l = losses(&model, &schedule, &batch, &data.stats, cfg, &ad);
+        let unroll = match cfg.unroll_steps.unwrap_or(0) {
+            0 => 0,
+            k => rng.random_range(0..=k),
+        };
+        let xt = (unroll > 0).then(|| unrolled_input(&model, &schedule, &batch, cfg, unroll, device, &ad));
+        let l = losses(&model, &schedule, &batch, &data.stats, cfg, &ad, xt);
         let parts = read_parts(&l);
         if !parts.total.is_finite() {
             return Err(TrainError::Data(format!("loss became {} at step {step}; lower --lr", parts.total)));

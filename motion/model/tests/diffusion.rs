@@ -5,7 +5,9 @@ use burn::prelude::*;
 use motion::dataset::{ClipEntry, DatasetCache, Split};
 use motion::features::{FEATURE_DIM, decode};
 use motion_model::denoiser::DenoiserConfig;
-use motion_model::diffusion::{CosineSchedule, DdimSampler, SampleRequest};
+use motion_model::diffusion::{CosineSchedule, DdimSampler, SampleRequest, ddim_step, gaussian};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use motion_model::generate::{GenerateError, GenerateOptions, Generator, check_text};
 use motion_model::train::{TrainConfig, TrainData, export_model, train, validate};
 
@@ -81,6 +83,41 @@ fn tiny_model_loss_decreases() {
     assert!(dir.path().join("loss.csv").is_file());
     assert!(dir.path().join("checkpoint/model.bpk").is_file());
     assert!(dir.path().join("model/model.bpk").is_file());
+}
+
+#[test]
+fn unrolled_training_inputs_train_too() {
+    // The model's own (no-gradient) DDIM steps build the input; the loss must still fall.
+    let device = Device::flex();
+    let cfg = TrainConfig::new(tiny()).with_steps(40).with_batch(8).with_lr(2e-3).with_val_every(1000).with_checkpoint_every(1000).with_unroll_steps(Some(2));
+    let data = data();
+    device.seed(42);
+    let before = validate(&cfg.denoiser.init(&device), &data, &cfg, &device);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = train(&cfg, &data, dir.path(), &device, false, &mut |_| true).expect("train");
+    let after = out.last_val.expect("validated at the last step");
+    assert!(after.total.is_finite() && after.total < 0.8 * before.total, "val loss {} -> {}", before.total, after.total);
+    assert_eq!(TrainConfig::load(dir.path().join("config.json")).expect("config").unroll_steps, Some(2));
+}
+
+#[test]
+fn ddim_step_with_the_true_clean_motion_lands_on_the_lower_noise_level() {
+    let device = Device::flex();
+    let s = CosineSchedule::new(1000);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let shape = [2, 8, 5];
+    let x0 = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, 80), shape), &device);
+    let noise = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, 80), shape), &device);
+    let (hi, lo) = ([899, 299], [799, 199]);
+    let ab = |t: [usize; 2]| t.map(|t| s.alpha_bar(t));
+    let x_hi = s.q_sample(x0.clone(), noise.clone(), &hi);
+    let want: Vec<f32> = s.q_sample(x0.clone(), noise, &lo).into_data().try_to_vec::<f32>().expect("f32");
+    let got: Vec<f32> = ddim_step(x_hi.clone(), x0.clone(), &ab(hi), &ab(lo)).into_data().try_to_vec::<f32>().expect("f32");
+    let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(worst < 1e-4, "max error {worst}");
+    // A wrong clean motion does not land there.
+    let off: Vec<f32> = ddim_step(x_hi, x0 * 0.5, &ab(hi), &ab(lo)).into_data().try_to_vec::<f32>().expect("f32");
+    assert!(want.iter().zip(&off).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max) > 0.1);
 }
 
 #[test]
