@@ -39,6 +39,8 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Shift the sampler's token grid every other step ([`DdimSampler::shifted_grid`]).
     pub shifted_grid: bool,
+    /// DDIM η ([`DdimSampler::eta`]); 0 = deterministic.
+    pub eta: f32,
 }
 
 impl GenerateOptions {
@@ -56,6 +58,9 @@ impl GenerateOptions {
         }
         if !self.guidance.is_finite() || !(0.0..=20.0).contains(&self.guidance) {
             return Err(GenerateError::BadRequest(format!("--guidance {} must be between 0 and 20 (1 = no guidance)", self.guidance)));
+        }
+        if !self.eta.is_finite() || !(0.0..=1.0).contains(&self.eta) {
+            return Err(GenerateError::BadRequest(format!("--eta {} must be between 0 and 1", self.eta)));
         }
         if self.steps == 0 || self.steps > MAX_STEPS {
             return Err(GenerateError::BadRequest(format!("--steps {} must be 1–{MAX_STEPS}", self.steps)));
@@ -127,7 +132,7 @@ impl Generator {
             guidance: opts.guidance,
             seed: opts.seed,
         };
-        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, ..DdimSampler::new(opts.steps) };
+        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, eta: opts.eta, ..DdimSampler::new(opts.steps) };
         let out = sampler.sample(&self.model, &schedule, &req, &self.device, on_step);
         let [k, n, f] = out.dims();
         let flat: Vec<f32> = out

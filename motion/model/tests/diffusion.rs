@@ -69,17 +69,26 @@ fn data() -> TrainData {
     TrainData::new(&synthetic_cache(), None, &mut |t| fake_embed(t)).expect("synthetic data")
 }
 
-#[test]
-fn tiny_model_loss_decreases() {
+/// Trains `cfg` on the synthetic data and checks that the validation loss fell by 20 %.
+fn assert_loss_falls(cfg: &TrainConfig) -> tempfile::TempDir {
     let device = Device::flex();
-    let cfg = TrainConfig::new(tiny()).with_steps(40).with_batch(8).with_lr(2e-3).with_val_every(1000).with_checkpoint_every(1000);
     let data = data();
     device.seed(42);
-    let before = validate(&cfg.denoiser.init(&device), &data, &cfg, &device);
+    let before = validate(&cfg.denoiser.init(&device), &data, cfg, &device);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = train(&cfg, &data, dir.path(), &device, false, &mut |_| true).expect("train");
+    let out = train(cfg, &data, dir.path(), &device, false, &mut |_| true).expect("train");
     let after = out.last_val.expect("validated at the last step");
-    assert!(after.total < 0.8 * before.total, "val loss {} -> {}", before.total, after.total);
+    assert!(after.total.is_finite() && after.total < 0.8 * before.total, "val loss {} -> {}", before.total, after.total);
+    dir
+}
+
+fn quick_run() -> TrainConfig {
+    TrainConfig::new(tiny()).with_steps(40).with_batch(8).with_lr(2e-3).with_val_every(1000).with_checkpoint_every(1000)
+}
+
+#[test]
+fn tiny_model_loss_decreases() {
+    let dir = assert_loss_falls(&quick_run());
     assert!(dir.path().join("loss.csv").is_file());
     assert!(dir.path().join("checkpoint/model.bpk").is_file());
     assert!(dir.path().join("model/model.bpk").is_file());
@@ -88,16 +97,9 @@ fn tiny_model_loss_decreases() {
 #[test]
 fn unrolled_training_inputs_train_too() {
     // The model's own (no-gradient) DDIM steps build the input; the loss must still fall.
-    let device = Device::flex();
-    let cfg = TrainConfig::new(tiny()).with_steps(40).with_batch(8).with_lr(2e-3).with_val_every(1000).with_checkpoint_every(1000).with_unroll_steps(Some(2));
-    let data = data();
-    device.seed(42);
-    let before = validate(&cfg.denoiser.init(&device), &data, &cfg, &device);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = train(&cfg, &data, dir.path(), &device, false, &mut |_| true).expect("train");
-    let after = out.last_val.expect("validated at the last step");
-    assert!(after.total.is_finite() && after.total < 0.8 * before.total, "val loss {} -> {}", before.total, after.total);
-    assert_eq!(TrainConfig::load(dir.path().join("config.json")).expect("config").unroll_steps, Some(2));
+    let dir = assert_loss_falls(&quick_run().with_unroll_steps(Some(2)).with_unroll_max_t(Some(600)));
+    let saved = TrainConfig::load(dir.path().join("config.json")).expect("config");
+    assert_eq!((saved.unroll_steps, saved.unroll_max_t), (Some(2), Some(600)));
 }
 
 #[test]
@@ -212,6 +214,24 @@ fn ddim_is_reproducible_and_shapes_are_right() {
 }
 
 #[test]
+fn stochastic_ddim_is_seeded_and_differs_from_deterministic() {
+    let device = Device::flex();
+    device.seed(1);
+    let model = tiny().init(&device);
+    let schedule = CosineSchedule::new(1000);
+    let run = |eta: f32, seed: u64| {
+        let s = DdimSampler { eta, ..DdimSampler::new(4) };
+        s.sample(&model, &schedule, &request(seed, 22, 2), &device, &mut |_, _| {}).into_data().try_into_vec::<f32>().unwrap()
+    };
+    let (a, b, c) = (run(1.0, 5), run(1.0, 5), run(0.0, 5));
+    assert_eq!(a.len(), 2 * 22 * FEATURE_DIM);
+    assert!(a.iter().all(|x| x.is_finite()));
+    assert_eq!(a, b, "same seed, same motion");
+    assert_ne!(a, c, "η = 1 must add noise along the way");
+    assert_ne!(a, run(1.0, 6), "another seed, other noise");
+}
+
+#[test]
 fn shifted_grid_keeps_length_and_determinism_and_changes_the_result() {
     let device = Device::flex();
     device.seed(1);
@@ -254,7 +274,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
     export_model(&model, &cfg, data.stats(), &dir.path().join("m")).expect("export");
     let g = Generator::load(&dir.path().join("m"), &device).expect("load f16 model");
     let emb = fake_embed(&["a person walks"]).expect("embed")[0];
-    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false };
+    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0 };
     let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].len(), 30);
@@ -270,7 +290,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
 fn bad_requests_are_refused_clearly() {
     assert!(check_text("   ").is_err());
     assert_eq!(check_text(" walk ").unwrap(), "walk");
-    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0, shifted_grid: false };
+    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0, shifted_grid: false, eta: 0.0 };
     assert_eq!(ok.check().unwrap(), 120);
     for bad in [
         GenerateOptions { seconds: 0.0, ..ok.clone() },
@@ -279,6 +299,8 @@ fn bad_requests_are_refused_clearly() {
         GenerateOptions { samples: 0, ..ok.clone() },
         GenerateOptions { steps: 0, ..ok.clone() },
         GenerateOptions { guidance: -1.0, ..ok.clone() },
+        GenerateOptions { eta: 1.5, ..ok.clone() },
+        GenerateOptions { eta: f32::NAN, ..ok.clone() },
     ] {
         let e = bad.check().expect_err("must refuse");
         assert!(matches!(e, GenerateError::BadRequest(_)));
@@ -298,7 +320,7 @@ fn bench_default_model_6s() {
     let g = Generator::load(&dir, &device).expect("models/default");
     let emb = fake_embed(&["a person walks forward"]).expect("embed")[0];
     for (steps, guidance) in [(10, 2.5), (20, 2.5), (10, 1.0)] {
-        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0, shifted_grid: false };
+        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0, shifted_grid: false, eta: 0.0 };
         g.generate(&emb, &opts, &mut |_, _| {}).expect("warm-up");
         let t = std::time::Instant::now();
         let runs = 3;

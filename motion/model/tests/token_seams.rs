@@ -1,7 +1,12 @@
-//! Diagnostic, not part of the default test run: are there seams at the 4-frame token boundaries
-//! in the shipped model's one-step x0 predictions from noised *real* walks? (Generated walks have
-//! them: docs/model-card.md, "Token seams".) Prints the toes' speed relative to the pelvis across
-//! boundaries and within tokens, per noise level, for up to 8 test-split walks:
+//! Diagnostics, not part of the default test run; they print the figures quoted in
+//! docs/model-card.md ("Token seams", "Foot lock"):
+//! * one-step x0 predictions from noised *real* walks: seams at the 4-frame token boundaries?
+//! * where along the sampler (from pure noise) the seams form, and whether the sampler's
+//!   remaining steps from a real walk noised to a middle level make them;
+//! * smoothing the early x0 predictions against the seams;
+//! * how far the default foot lock shortens *real* walks and runs.
+//!
+//! Toe speeds are relative to the pelvis, across token boundaries and within tokens.
 //!
 //!     MOTION_CACHE=~/.cache/motion-cache cargo test -p motion-model --test token_seams -- --ignored --nocapture
 use std::path::PathBuf;
@@ -81,4 +86,158 @@ fn one_step_predictions_from_real_walks_have_no_token_seams() {
     }
     // Sampled walks show ~3.5× (28 vs 7.6 cm/frame); one-step predictions should not.
     assert!(worst < 1.5, "one-step predictions have token seams: boundary/within up to {worst:.2}");
+}
+
+/// Toe seams (boundary, within) of normalised predictions `[1, n, F]`.
+fn seams_of(pred: Tensor<3>, g: &Generator) -> (f32, f32) {
+    let v: Vec<f32> = pred.into_data().try_to_vec::<f32>().expect("f32");
+    let frames: Vec<[f32; FEATURE_DIM]> = v.chunks_exact(FEATURE_DIM).map(|r| std::array::from_fn(|k| r[k] * g.stats.std[k] + g.stats.mean[k])).collect();
+    boundary_and_within(&frames, g.config.denoiser.frames_per_token)
+}
+
+#[test]
+#[ignore = "diagnostic: needs MOTION_CACHE and MiniLM; prints figures"]
+fn where_along_the_sampler_the_seams_form() {
+    let cache_dir = PathBuf::from(std::env::var_os("MOTION_CACHE").expect("set MOTION_CACHE to a `motion dataset build` folder"));
+    let device = Device::flex();
+    let model_dir = std::env::var_os("MOTION_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/default"));
+    let g = Generator::load(&model_dir, &device).expect("model");
+    let enc = motion_model::text_encoder::TextEncoder::load(&motion_model::text_encoder::locate_model_dir(None).expect("MiniLM"), &device).expect("MiniLM");
+    let emb = enc.encode(&["a person walks forward"]).expect("embedding")[0].to_vec();
+    let fpt = g.config.denoiser.frames_per_token;
+    let n = 120;
+    let schedule = CosineSchedule::new(g.config.diffusion_steps);
+    let pad = || Tensor::<2, Bool>::from_data(TensorData::new(vec![false; n / fpt], [1, n / fpt]), &device);
+    let text = || Tensor::<2>::from_data(TensorData::new(emb.clone(), [1, emb.len()]), &device);
+    let predict = |x: Tensor<3>, t: usize, guidance: f32| -> Tensor<3> {
+        let c = g.model.forward(x.clone(), &[t as f32], text(), Tensor::<1>::ones([1], &device), pad());
+        if guidance < 0.0 {
+            return g.model.forward(x, &[t as f32], text(), Tensor::<1>::zeros([1], &device), pad());
+        }
+        let u = g.model.forward(x, &[t as f32], text(), Tensor::<1>::zeros([1], &device), pad());
+        u.clone() + (c - u) * guidance
+    };
+    let ts = motion_model::diffusion::DdimSampler::new(10).timesteps(&schedule);
+    // Guidance < 0 stands for the unconditional branch alone.
+    for guidance in [4.0f32, 1.0, -1.0] {
+        let mut per_step = vec![(0.0f32, 0.0f32); ts.len()];
+        let seeds = 3;
+        for seed in 0..seeds {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut x = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
+            for (i, &t) in ts.iter().enumerate() {
+                let x0 = predict(x.clone(), t, guidance);
+                let (b, w) = seams_of(x0.clone(), &g);
+                per_step[i] = (per_step[i].0 + b / seeds as f32, per_step[i].1 + w / seeds as f32);
+                let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
+                x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
+            }
+        }
+        let label = if guidance < 0.0 { "unconditional".to_string() } else { format!("guidance {guidance}") };
+        let row: Vec<String> = ts.iter().zip(&per_step).map(|(t, (b, w))| format!("t{t}: {b:.1}/{w:.1}")).collect();
+        println!("sampled walk, {label}: x0 toes boundary/within cm/frame per step: {}", row.join("  "));
+    }
+    // From a real walk noised to a middle level, the sampler's remaining steps (guidance 4).
+    let cache = DatasetCache::read(&cache_dir.join(CACHE_FILE)).expect("dataset cache");
+    let clips: Vec<_> = cache.clips.iter().filter(|c| c.split == Split::Test && c.action == "walk" && c.frames >= n).take(4).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    for start in [1usize, 3, 5] {
+        let (mut sb, mut sw) = (0.0, 0.0);
+        for c in &clips {
+            let rows = &cache.clip_rows(c)[..n * FEATURE_DIM];
+            let norm: Vec<f32> = rows.chunks_exact(FEATURE_DIM).flat_map(|r| r.iter().zip(&g.stats.mean).zip(&g.stats.std).map(|((x, m), s)| (x - m) / s)).collect();
+            let x0 = Tensor::<3>::from_data(TensorData::new(norm, [1, n, FEATURE_DIM]), &device);
+            let noise = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
+            let mut x = schedule.q_sample(x0, noise, &[ts[start]]);
+            let mut last = x.clone();
+            for (i, &t) in ts.iter().enumerate().skip(start) {
+                let x0 = predict(x.clone(), t, 4.0);
+                last = x0.clone();
+                let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
+                x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
+            }
+            let (b, w) = seams_of(last, &g);
+            (sb, sw) = (sb + b / clips.len() as f32, sw + w / clips.len() as f32);
+        }
+        println!("real walks noised to t{} then sampled (guidance 4): final toes boundary/within {sb:.1}/{sw:.1} cm/frame", ts[start]);
+    }
+}
+
+/// Row-normalised Gaussian smoothing matrix over `n` frames, σ in frames.
+fn smoothing_matrix(n: usize, sigma: f32, device: &Device) -> Tensor<3> {
+    let mut m = vec![0f32; n * n];
+    for i in 0..n {
+        let row: Vec<f32> = (0..n).map(|j| (-0.5 * ((i as f32 - j as f32) / sigma).powi(2)).exp()).collect();
+        let s: f32 = row.iter().sum();
+        for j in 0..n {
+            m[i * n + j] = row[j] / s;
+        }
+    }
+    Tensor::<3>::from_data(TensorData::new(m, [1, n, n]), device)
+}
+
+#[test]
+#[ignore = "diagnostic: needs MiniLM; prints figures"]
+fn smoothing_early_predictions_against_seams() {
+    let device = Device::flex();
+    let model_dir = std::env::var_os("MOTION_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/default"));
+    let g = Generator::load(&model_dir, &device).expect("model");
+    let enc = motion_model::text_encoder::TextEncoder::load(&motion_model::text_encoder::locate_model_dir(None).expect("MiniLM"), &device).expect("MiniLM");
+    let emb = enc.encode(&["a person walks forward"]).expect("embedding")[0].to_vec();
+    let fpt = g.config.denoiser.frames_per_token;
+    let n = 120;
+    let schedule = CosineSchedule::new(g.config.diffusion_steps);
+    let pad = || Tensor::<2, Bool>::from_data(TensorData::new(vec![false; n / fpt], [1, n / fpt]), &device);
+    let text = || Tensor::<2>::from_data(TensorData::new(emb.clone(), [1, emb.len()]), &device);
+    let ts = motion_model::diffusion::DdimSampler::new(10).timesteps(&schedule);
+    for (sigma, above) in [(0.0f32, 1000usize), (2.0, 700), (2.0, 500), (4.0, 700), (4.0, 500), (2.0, 0)] {
+        let s = (sigma > 0.0).then(|| smoothing_matrix(n, sigma, &device));
+        let (mut sb, mut sw) = (0.0, 0.0);
+        let seeds = 3;
+        for seed in 0..seeds {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut x = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
+            let mut last = x.clone();
+            for (i, &t) in ts.iter().enumerate() {
+                let c = g.model.forward(x.clone(), &[t as f32], text(), Tensor::<1>::ones([1], &device), pad());
+                let u = g.model.forward(x.clone(), &[t as f32], text(), Tensor::<1>::zeros([1], &device), pad());
+                let mut x0 = u.clone() + (c - u) * 4.0;
+                if let Some(s) = &s {
+                    if t >= above {
+                        x0 = s.clone().matmul(x0);
+                    }
+                }
+                last = x0.clone();
+                let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
+                x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
+            }
+            let (b, w) = seams_of(last, &g);
+            (sb, sw) = (sb + b / seeds as f32, sw + w / seeds as f32);
+        }
+        println!("smooth x0 σ {sigma} at t ≥ {above}: final toes boundary/within {sb:.1}/{sw:.1} cm/frame");
+    }
+}
+
+#[test]
+#[ignore = "diagnostic: needs MOTION_CACHE; prints figures"]
+fn foot_lock_on_real_walks() {
+    let cache_dir = PathBuf::from(std::env::var_os("MOTION_CACHE").expect("set MOTION_CACHE to a `motion dataset build` folder"));
+    let cache = DatasetCache::read(&cache_dir.join(CACHE_FILE)).expect("dataset cache");
+    for action in ["walk", "run", "walk-turn-left"] {
+        let clips: Vec<_> = cache.clips.iter().filter(|c| c.split == Split::Test && c.action == action && c.frames >= 120).take(6).collect();
+        let (mut before, mut after, mut smoothed) = (0.0, 0.0, 0.0);
+        for c in &clips {
+            let rows = &cache.clip_rows(c)[..120 * FEATURE_DIM];
+            let frames: Vec<[f32; FEATURE_DIM]> = rows.chunks_exact(FEATURE_DIM).map(|r| std::array::from_fn(|k| r[k])).collect();
+            let m = decode(&frames);
+            let net = |m: &motion::Motion| {
+                let (a, b) = (m.poses[0].root_m, m.poses[m.poses.len() - 1].root_m);
+                ((b.x - a.x).powi(2) + (b.z - a.z).powi(2)).sqrt()
+            };
+            before += net(&m) / clips.len() as f32;
+            after += net(&motion::cleanup::Cleanup::default().apply(&m)) / clips.len() as f32;
+            smoothed += net(&motion::cleanup::smooth(&m, 1.0)) / clips.len() as f32;
+        }
+        println!("real test {action} ({} clips, 6 s): net travel {before:.2} m, smoothed {smoothed:.2} m, default clean-up {after:.2} m", clips.len());
+    }
 }

@@ -81,6 +81,10 @@ pub struct SamplerArgs {
     /// waves get weaker; off by default (docs/model-card.md).
     #[arg(long)]
     pub shifted_grid: bool,
+    /// DDIM η between 0 and 1: 0 (default) is the deterministic sampler, 1 adds fresh noise at
+    /// every step like DDPM. Same seed, same output either way.
+    #[arg(long, default_value_t = 0.0)]
+    pub eta: f32,
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -94,7 +98,7 @@ pub struct SamplerArgs {
 
 impl SamplerArgs {
     pub fn options(&self, samples: usize, seed: u64) -> GenerateOptions {
-        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed, shifted_grid: self.shifted_grid }
+        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed, shifted_grid: self.shifted_grid, eta: self.eta }
     }
 
     pub fn device(&self) -> anyhow::Result<motion_model::Device> {

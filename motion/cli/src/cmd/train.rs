@@ -63,9 +63,14 @@ pub struct TrainArgs {
     /// noisier and is brought down by the model's own guided steps (no gradient), so that
     /// errors the sampler makes along the way are in training too (exposure bias; generated
     /// clips had seams at token boundaries). Each step costs up to this many extra forward
-    /// passes. 0 = off.
+    /// passes. Experimental: it did not remove the seams in our runs (docs/model-card.md).
+    /// 0 = off.
     #[arg(long, default_value_t = 0)]
     pub unroll_steps: usize,
+    /// Highest noise level (0–999) an unrolled input starts from; samples noisier than this are
+    /// noised directly. Default: the top of the schedule.
+    #[arg(long)]
+    pub unroll_max_t: Option<usize>,
     /// Start from this model folder's weights (e.g. models/default) instead of random ones:
     /// fine-tuning. The model shape must match. Ignored with --resume once OUT has a checkpoint.
     #[arg(long)]
@@ -136,6 +141,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_w_foot(Some(a.w_foot))
         .with_fk_losses(a.fk_losses.then_some(true))
         .with_unroll_steps((a.unroll_steps > 0).then_some(a.unroll_steps))
+        .with_unroll_max_t(a.unroll_max_t)
         .with_init_from(a.init_from.as_ref().map(|p| p.display().to_string()))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);
