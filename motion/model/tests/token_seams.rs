@@ -95,28 +95,47 @@ fn seams_of(pred: Tensor<3>, g: &Generator) -> (f32, f32) {
     boundary_and_within(&frames, g.config.denoiser.frames_per_token)
 }
 
+/// The shipped (or $MOTION_MODEL_DIR) model and "a person walks forward", 6 s.
+struct WalkPrompt {
+    device: Device,
+    g: Generator,
+    emb: Vec<f32>,
+    n: usize,
+}
+
+impl WalkPrompt {
+    fn load() -> Self {
+        let device = Device::flex();
+        let model_dir = std::env::var_os("MOTION_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/default"));
+        let g = Generator::load(&model_dir, &device).expect("model");
+        let enc = motion_model::text_encoder::TextEncoder::load(&motion_model::text_encoder::locate_model_dir(None).expect("MiniLM"), &device).expect("MiniLM");
+        let emb = enc.encode(&["a person walks forward"]).expect("embedding")[0].to_vec();
+        Self { device, g, emb, n: 120 }
+    }
+
+    /// Guided x0 prediction; a negative `guidance` gives the unconditional branch alone.
+    fn predict(&self, x: Tensor<3>, t: usize, guidance: f32) -> Tensor<3> {
+        let d = &self.device;
+        let tokens = self.n / self.g.config.denoiser.frames_per_token;
+        let pad = Tensor::<2, Bool>::from_data(TensorData::new(vec![false; tokens], [1, tokens]), d);
+        let text = Tensor::<2>::from_data(TensorData::new(self.emb.clone(), [1, self.emb.len()]), d);
+        let u = self.g.model.forward(x.clone(), &[t as f32], text.clone(), Tensor::<1>::zeros([1], d), pad.clone());
+        if guidance < 0.0 {
+            return u;
+        }
+        let c = self.g.model.forward(x, &[t as f32], text, Tensor::<1>::ones([1], d), pad);
+        u.clone() + (c - u) * guidance
+    }
+}
+
 #[test]
 #[ignore = "diagnostic: needs MOTION_CACHE and MiniLM; prints figures"]
 fn where_along_the_sampler_the_seams_form() {
     let cache_dir = PathBuf::from(std::env::var_os("MOTION_CACHE").expect("set MOTION_CACHE to a `motion dataset build` folder"));
-    let device = Device::flex();
-    let model_dir = std::env::var_os("MOTION_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/default"));
-    let g = Generator::load(&model_dir, &device).expect("model");
-    let enc = motion_model::text_encoder::TextEncoder::load(&motion_model::text_encoder::locate_model_dir(None).expect("MiniLM"), &device).expect("MiniLM");
-    let emb = enc.encode(&["a person walks forward"]).expect("embedding")[0].to_vec();
-    let fpt = g.config.denoiser.frames_per_token;
-    let n = 120;
+    let w = WalkPrompt::load();
+    let (device, g, n) = (w.device.clone(), &w.g, w.n);
     let schedule = CosineSchedule::new(g.config.diffusion_steps);
-    let pad = || Tensor::<2, Bool>::from_data(TensorData::new(vec![false; n / fpt], [1, n / fpt]), &device);
-    let text = || Tensor::<2>::from_data(TensorData::new(emb.clone(), [1, emb.len()]), &device);
-    let predict = |x: Tensor<3>, t: usize, guidance: f32| -> Tensor<3> {
-        let c = g.model.forward(x.clone(), &[t as f32], text(), Tensor::<1>::ones([1], &device), pad());
-        if guidance < 0.0 {
-            return g.model.forward(x, &[t as f32], text(), Tensor::<1>::zeros([1], &device), pad());
-        }
-        let u = g.model.forward(x, &[t as f32], text(), Tensor::<1>::zeros([1], &device), pad());
-        u.clone() + (c - u) * guidance
-    };
+    let predict = |x: Tensor<3>, t: usize, guidance: f32| w.predict(x, t, guidance);
     let ts = motion_model::diffusion::DdimSampler::new(10).timesteps(&schedule);
     // Guidance < 0 stands for the unconditional branch alone.
     for guidance in [4.0f32, 1.0, -1.0] {
@@ -179,16 +198,10 @@ fn smoothing_matrix(n: usize, sigma: f32, device: &Device) -> Tensor<3> {
 #[test]
 #[ignore = "diagnostic: needs MiniLM; prints figures"]
 fn smoothing_early_predictions_against_seams() {
-    let device = Device::flex();
-    let model_dir = std::env::var_os("MOTION_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/default"));
-    let g = Generator::load(&model_dir, &device).expect("model");
-    let enc = motion_model::text_encoder::TextEncoder::load(&motion_model::text_encoder::locate_model_dir(None).expect("MiniLM"), &device).expect("MiniLM");
-    let emb = enc.encode(&["a person walks forward"]).expect("embedding")[0].to_vec();
-    let fpt = g.config.denoiser.frames_per_token;
-    let n = 120;
+    let w = WalkPrompt::load();
+    let (device, g, n) = (w.device.clone(), &w.g, w.n);
     let schedule = CosineSchedule::new(g.config.diffusion_steps);
-    let pad = || Tensor::<2, Bool>::from_data(TensorData::new(vec![false; n / fpt], [1, n / fpt]), &device);
-    let text = || Tensor::<2>::from_data(TensorData::new(emb.clone(), [1, emb.len()]), &device);
+    let predict = |x: Tensor<3>, t: usize, guidance: f32| w.predict(x, t, guidance);
     let ts = motion_model::diffusion::DdimSampler::new(10).timesteps(&schedule);
     for (sigma, above) in [(0.0f32, 1000usize), (2.0, 700), (2.0, 500), (4.0, 700), (4.0, 500), (2.0, 0)] {
         let s = (sigma > 0.0).then(|| smoothing_matrix(n, sigma, &device));
@@ -199,9 +212,7 @@ fn smoothing_early_predictions_against_seams() {
             let mut x = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
             let mut last = x.clone();
             for (i, &t) in ts.iter().enumerate() {
-                let c = g.model.forward(x.clone(), &[t as f32], text(), Tensor::<1>::ones([1], &device), pad());
-                let u = g.model.forward(x.clone(), &[t as f32], text(), Tensor::<1>::zeros([1], &device), pad());
-                let mut x0 = u.clone() + (c - u) * 4.0;
+                let mut x0 = predict(x.clone(), t, 4.0);
                 if let Some(s) = &s {
                     if t >= above {
                         x0 = s.clone().matmul(x0);
