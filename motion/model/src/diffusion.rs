@@ -183,17 +183,19 @@ impl DdimSampler {
             };
             let ab = schedule.alpha_bar(t);
             let ab_prev = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
-            x = if ab_prev >= 1.0 {
-                x0
-            } else if self.eta > 0.0 {
-                // σ of DDIM's eq. 16; the rest of the noise keeps the direction x implies.
+            if ab_prev >= 1.0 {
+                x = x0;
+            } else {
+                // DDIM (scalar ᾱ: every row is at the same level; `ddim_step` is the per-sample
+                // form for training). σ is eq. 16 of the DDIM paper, 0 for η = 0.
                 let sigma = self.eta as f64 * ((1.0 - ab_prev) / (1.0 - ab)).sqrt() * (1.0 - ab / ab_prev).max(0.0).sqrt();
                 let eps = (x - x0.clone() * ab.sqrt() as f32) / (1.0 - ab).sqrt() as f32;
-                let z = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, k * frames * feat), [k, frames, feat]), device);
-                x0 * ab_prev.sqrt() as f32 + eps * (1.0 - ab_prev - sigma * sigma).max(0.0).sqrt() as f32 + z * sigma as f32
-            } else {
-                ddim_step(x, x0, &vec![ab; k], &vec![ab_prev; k])
-            };
+                x = x0 * ab_prev.sqrt() as f32 + eps * (1.0 - ab_prev - sigma * sigma).max(0.0).sqrt() as f32;
+                if sigma > 0.0 {
+                    let z = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, k * frames * feat), [k, frames, feat]), device);
+                    x = x + z * sigma as f32;
+                }
+            }
             on_step(i + 1, ts.len());
         }
         x
