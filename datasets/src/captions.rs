@@ -98,6 +98,84 @@ pub fn captions_for(action: &str, style: &str) -> Vec<String> {
     out
 }
 
+/// More verb phrases per action for training only (caption augmentation): other verbs, word
+/// orders and levels of detail, so that prompts phrased unlike [`captions_for`] land near what
+/// the model learned. Written without the held-out prompts of `docs/paraphrases.tsv` in mind;
+/// a test checks that they add no word sequence of those prompts that the captions lacked.
+fn more_action_phrases(action: &str) -> Vec<&'static str> {
+    match action {
+        "walk" => vec!["walks", "goes for a walk", "walks ahead at a normal pace", "is walking forward", "moves forward on foot", "paces forward", "walks in a straight line", "steps forward one foot after the other"],
+        "run" => vec!["runs", "is running forward", "goes for a run", "runs in a straight line", "trots forward quickly", "breaks into a run"],
+        "dash" => vec!["sprints", "races forward", "is sprinting", "runs at top speed", "bolts forward", "makes a quick dash"],
+        "walk-back" => vec!["moves backward", "is walking backwards", "retreats a few steps", "steps back slowly", "walks in reverse"],
+        "walk-left" => vec!["steps sideways to the left", "shuffles to the left", "side steps left", "moves over to the left side"],
+        "walk-right" => vec!["steps sideways to the right", "shuffles to the right", "side steps right", "moves over to the right side"],
+        "walk-turn-left" => vec!["turns left while walking", "walks and makes a left turn", "walks around a corner to the left", "is walking and turning left", "changes direction to the left while walking"],
+        "walk-turn-right" => vec!["turns right while walking", "walks and makes a right turn", "walks around a corner to the right", "is walking and turning right", "changes direction to the right while walking"],
+        "bow" => vec!["bows down", "bows deeply", "leans forward in a bow", "gives a polite bow", "is bowing"],
+        "bye" => vec!["waves bye", "waves farewell", "waves to say bye", "is waving goodbye", "raises a hand to wave goodbye"],
+        "byebye" => vec!["waves goodbye with both hands", "waves both arms to say goodbye", "gives a big two-handed goodbye wave", "is waving goodbye with both arms"],
+        "guide" => vec!["shows the way with a hand", "directs someone with an arm", "points in a direction to guide someone", "gestures toward where to go", "is guiding someone"],
+        "respond" => vec!["replies with a gesture", "gestures in response", "reacts with a hand gesture", "answers with a small gesture", "is responding to someone"],
+        "call" => vec!["calls someone to come", "motions someone to come closer", "waves someone in", "signals someone to approach", "is calling someone over"],
+        "punch" => vec!["punches", "throws a punch", "is punching", "hits forward with the fists", "boxes the air"],
+        "kick" => vec!["kicks with a leg", "kicks the air", "is kicking", "does a forward kick", "kicks out with the foot"],
+        "slash" => vec!["slashes", "swings a sword", "is slashing with a sword", "cuts with a sword", "attacks with a sword swing"],
+        "dance-long" | "dance-short" | "dance" => vec!["is dancing", "dances happily", "moves to the music", "does some dance moves", "dances around"],
+        "wave-both-hands" => vec!["waves with both arms", "is waving both hands", "waves both hands in the air", "waves hello with both hands", "raises both hands and waves"],
+        "wave-left-hand" => vec!["waves the left hand", "is waving with the left hand", "waves hello with the left hand", "lifts the left hand and waves it", "waves with the left arm"],
+        "wave-right-hand" => vec!["waves the right hand", "is waving with the right hand", "waves hello with the right hand", "lifts the right hand and waves it", "waves with the right arm"],
+        "raise-up-both-hands" => vec!["raises both arms", "holds both hands up", "lifts both hands above the head", "is raising both hands", "puts both arms up"],
+        "raise-up-left-hand" => vec!["raises the left arm", "holds the left hand up", "lifts the left hand above the head", "is raising the left hand", "puts the left arm up"],
+        "raise-up-right-hand" => vec!["raises the right arm", "holds the right hand up", "lifts the right hand above the head", "is raising the right hand", "puts the right arm up"],
+        _ => vec![],
+    }
+}
+
+/// Subjects any style may take in an augmented caption.
+const ANY_SUBJECTS: [&str; 10] =
+    ["a person", "someone", "somebody", "a man", "a woman", "a guy", "a lady", "the person", "a character", "the man"];
+
+/// Training-only caption augmentation for an (action, style) pair: [`captions_for`]'s
+/// phrasings plus [`more_action_phrases`] with more subjects and with or without the style's
+/// adverbial, deterministic and distinct. The evaluator and the dataset keep [`captions_for`]
+/// (so evaluation figures stay comparable); only the denoiser's training draws from these.
+pub fn training_paraphrases(action: &str, style: &str) -> Vec<String> {
+    let base = captions_for(action, style);
+    let more = more_action_phrases(action);
+    if more.is_empty() {
+        return base;
+    }
+    let (style_subjects, adverbs) = style_phrases(style);
+    let neutral = matches!(style, "normal" | "");
+    let mut out = base.clone();
+    let mut push = |s: String| {
+        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    for (i, act) in more.iter().enumerate() {
+        // The style's own subject carries the style; a neutral subject then needs the adverbial.
+        if let Some(subj) = style_subjects.get(i % style_subjects.len().max(1)) {
+            push(format!("{subj} {act}"));
+        }
+        let any = ANY_SUBJECTS[i % ANY_SUBJECTS.len()];
+        let adv = adverbs.iter().filter(|a| !a.is_empty()).nth(i % adverbs.len().max(1)).copied();
+        match adv {
+            Some(adv) => push(format!("{any} {act} {adv}")),
+            None if neutral || style_subjects.is_empty() => push(format!("{any} {act}")),
+            None => {}
+        }
+        if i % 2 == 0 {
+            if let Some(adv) = adverbs.iter().rev().find(|a| !a.is_empty()) {
+                push(capitalise(&format!("{} {act} {adv}.", ANY_SUBJECTS[(i + 3) % ANY_SUBJECTS.len()])));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +195,51 @@ mod tests {
     fn unknown_labels_still_read_as_text() {
         let c = captions_for("moonwalk-back", "robotic");
         assert!(c.iter().any(|s| s.contains("does moonwalk back") && s.contains("robotic")), "{c:?}");
+    }
+
+    #[test]
+    fn training_paraphrases_extend_the_captions_and_keep_the_style() {
+        for (action, style) in [("walk", "old"), ("wave-left-hand", "happy"), ("kick", "normal"), ("bow", "giant")] {
+            let base = captions_for(action, style);
+            let more = training_paraphrases(action, style);
+            assert!(more.len() >= base.len() + 8, "{action}/{style}: {more:?}");
+            assert_eq!(&more[..base.len()], &base[..]);
+            let unique: std::collections::HashSet<_> = more.iter().collect();
+            assert_eq!(unique.len(), more.len(), "{more:?}");
+            if style != "normal" {
+                let (subjects, adverbs) = style_phrases(style);
+                let styled = |c: &String| subjects.iter().chain(&adverbs).any(|w| !w.is_empty() && c.to_lowercase().contains(&w.to_lowercase()));
+                assert!(more.iter().all(styled), "{action}/{style}: a caption lost the style: {more:?}");
+            }
+        }
+        assert!(training_paraphrases("wave-left-hand", "normal").iter().all(|c| c.contains("left")));
+        assert_eq!(training_paraphrases("moonwalk-back", "robotic"), captions_for("moonwalk-back", "robotic"));
+    }
+
+    /// The augmentation must not leak the held-out prompts of `docs/paraphrases*.tsv`:
+    /// no three-word sequence of a held-out prompt may appear in an augmented caption unless
+    /// the original captions already had it.
+    #[test]
+    fn training_paraphrases_add_nothing_of_the_held_out_prompts() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/");
+        let tsv = ["paraphrases.tsv", "paraphrases-2.tsv"].map(|f| std::fs::read_to_string(format!("{dir}{f}")).expect("held-out prompts in docs/")).join("\n");
+        let words = |s: &str| s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(String::from).collect::<Vec<_>>();
+        let trigrams = |s: &str| words(s).windows(3).map(|w| w.join(" ")).collect::<std::collections::HashSet<_>>();
+        let styles = ["normal", "happy", "sad", "angry", "proud", "not-confident", "masculinity", "feminine", "childish", "old", "tired", "active", "youthful", "musical", "giant", "chimpira"];
+        let mut leaks = Vec::new();
+        for line in tsv.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            let (action, prompt) = line.split_once('\t').expect("label<TAB>prompt");
+            let held_out = trigrams(prompt);
+            for style in styles {
+                let before: std::collections::HashSet<String> = captions_for(action, style).iter().flat_map(|c| trigrams(c)).collect();
+                for c in training_paraphrases(action, style) {
+                    let leaked: Vec<_> = trigrams(&c).into_iter().filter(|t| held_out.contains(t) && !before.contains(t)).collect();
+                    if !leaked.is_empty() {
+                        leaks.push(format!("{c:?} shares {leaked:?} with the held-out prompt {prompt:?}"));
+                    }
+                }
+            }
+        }
+        assert!(leaks.is_empty(), "{}", leaks.join("\n"));
     }
 }

@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::denoiser::{Denoiser, DenoiserConfig};
+use motion_datasets::captions::training_paraphrases;
 use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, ddim_step, gaussian};
 use crate::text_encoder::EMBEDDING_DIM;
 
@@ -84,6 +85,12 @@ pub struct TrainConfig {
     /// Highest noise level an unrolled input starts from (None = the top of the schedule).
     /// Samples already above it are noised directly.
     pub unroll_max_t: Option<usize>,
+    /// Caption augmentation: half of the training samples take a caption from
+    /// `motion_datasets::captions::training_paraphrases` (more verbs, subjects and word orders)
+    /// instead of the dataset's own captions, so that prompts phrased unlike the captions still
+    /// land near what the model learned. Validation and evaluation keep the dataset's captions.
+    /// None = false.
+    pub caption_paraphrases: Option<bool>,
     /// Model folder (f16 `model.bpk` + `config.json`) whose weights start a new run instead of
     /// random ones: fine-tuning. Ignored when resuming from a checkpoint.
     pub init_from: Option<String>,
@@ -143,6 +150,8 @@ struct ClipRef {
     start: usize,
     frames: usize,
     captions: Vec<usize>,
+    /// Augmented captions (empty unless `caption_paraphrases`).
+    paraphrases: Vec<usize>,
 }
 
 /// Normalised features plus caption embeddings, ready for batching.
@@ -168,6 +177,17 @@ impl TrainData {
         cache_dir: Option<&Path>,
         embed: &mut dyn FnMut(&[&str]) -> Result<Vec<[f32; EMBEDDING_DIM]>, String>,
     ) -> Result<Self, TrainError> {
+        Self::with_paraphrases(cache, cache_dir, embed, false)
+    }
+
+    /// As [`TrainData::new`]; with `paraphrases`, training clips also carry the augmented
+    /// captions of their (action, style) labels (see `TrainConfig::caption_paraphrases`).
+    pub fn with_paraphrases(
+        cache: &DatasetCache,
+        cache_dir: Option<&Path>,
+        embed: &mut dyn FnMut(&[&str]) -> Result<Vec<[f32; EMBEDDING_DIM]>, String>,
+        paraphrases: bool,
+    ) -> Result<Self, TrainError> {
         if cache.mean.len() != FEATURE_DIM || cache.std.len() != FEATURE_DIM {
             return Err(TrainError::Data(format!("dataset has {} features per frame, expected {FEATURE_DIM}", cache.mean.len())));
         }
@@ -178,18 +198,22 @@ impl TrainData {
             if clip.split == Split::Test || clip.frames == 0 {
                 continue;
             }
-            let mut ids = Vec::new();
-            for c in &clip.captions {
-                let id = *index.entry(c.clone()).or_insert_with(|| {
+            let mut intern = |c: &String| {
+                *index.entry(c.clone()).or_insert_with(|| {
                     captions.push(c.clone());
                     captions.len() - 1
-                });
-                ids.push(id);
-            }
+                })
+            };
+            let ids: Vec<usize> = clip.captions.iter().map(&mut intern).collect();
             if ids.is_empty() {
                 continue;
             }
-            let r = ClipRef { start: clip.start, frames: clip.frames, captions: ids };
+            let extra: Vec<usize> = if paraphrases && clip.split == Split::Train {
+                training_paraphrases(&clip.action, &clip.style).iter().filter(|c| !clip.captions.contains(c)).map(&mut intern).collect()
+            } else {
+                Vec::new()
+            };
+            let r = ClipRef { start: clip.start, frames: clip.frames, captions: ids, paraphrases: extra };
             if clip.split == Split::Train { train.push(r) } else { val.push(r) }
         }
         if train.is_empty() || val.is_empty() {
@@ -284,7 +308,12 @@ fn make_batch(
         let clip = &clips[rng.random_range(0..clips.len())];
         let len = clip.frames.min(max);
         let off = rng.random_range(0..=clip.frames - len);
-        let cap = clip.captions[rng.random_range(0..clip.captions.len())];
+        // The extra draw only happens with augmentation, so older runs keep their batch stream.
+        let cap = if !clip.paraphrases.is_empty() && rng.random_bool(0.5) {
+            clip.paraphrases[rng.random_range(0..clip.paraphrases.len())]
+        } else {
+            clip.captions[rng.random_range(0..clip.captions.len())]
+        };
         picks.push((clip.start + off, len, cap));
     }
     let frames = picks.iter().map(|p| p.1).max().unwrap_or(g).div_ceil(g) * g;

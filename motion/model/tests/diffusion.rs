@@ -72,7 +72,8 @@ fn data() -> TrainData {
 /// Trains `cfg` on the synthetic data and checks that the validation loss fell by 20 %.
 fn assert_loss_falls(cfg: &TrainConfig) -> tempfile::TempDir {
     let device = Device::flex();
-    let data = data();
+    let paraphrases = cfg.caption_paraphrases.unwrap_or(false);
+    let data = TrainData::with_paraphrases(&synthetic_cache(), None, &mut |t| fake_embed(t), paraphrases).expect("synthetic data");
     device.seed(42);
     let before = validate(&cfg.denoiser.init(&device), &data, cfg, &device);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -92,6 +93,33 @@ fn tiny_model_loss_decreases() {
     assert!(dir.path().join("loss.csv").is_file());
     assert!(dir.path().join("checkpoint/model.bpk").is_file());
     assert!(dir.path().join("model/model.bpk").is_file());
+}
+
+#[test]
+fn caption_paraphrases_reach_the_text_encoder_only_when_asked() {
+    let embedded = |paraphrases: bool| {
+        let mut seen: Vec<String> = Vec::new();
+        TrainData::with_paraphrases(&synthetic_cache(), None, &mut |t| {
+            seen.extend(t.iter().map(|s| s.to_string()));
+            fake_embed(t)
+        }, paraphrases)
+        .expect("synthetic data");
+        seen
+    };
+    let plain = embedded(false);
+    assert_eq!(plain.len(), 4, "{plain:?}");
+    let augmented = embedded(true);
+    let extra = motion_datasets::captions::training_paraphrases("walk", "normal");
+    assert!(augmented.len() > plain.len() + 10, "{augmented:?}");
+    assert!(plain.iter().all(|c| augmented.contains(c)));
+    assert!(extra.iter().all(|c| augmented.contains(c)), "every paraphrase of walk/normal is embedded");
+}
+
+#[test]
+fn training_with_caption_paraphrases_learns_and_is_recorded() {
+    let dir = assert_loss_falls(&quick_run().with_caption_paraphrases(Some(true)));
+    let saved = TrainConfig::load(dir.path().join("config.json")).expect("config");
+    assert_eq!(saved.caption_paraphrases, Some(true));
 }
 
 #[test]

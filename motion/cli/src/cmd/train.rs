@@ -71,6 +71,11 @@ pub struct TrainArgs {
     /// noised directly. Default: the top of the schedule.
     #[arg(long)]
     pub unroll_max_t: Option<usize>,
+    /// Caption augmentation: half of the training samples use one of many more phrasings of
+    /// their (action, style) labels (other verbs, subjects, word orders) instead of the
+    /// dataset's captions, so that prompts written unlike the captions still work.
+    #[arg(long)]
+    pub caption_paraphrases: bool,
     /// Start from this model folder's weights (e.g. models/default) instead of random ones:
     /// fine-tuning. The model shape must match. Ignored with --resume once OUT has a checkpoint.
     #[arg(long)]
@@ -142,13 +147,14 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_fk_losses(a.fk_losses.then_some(true))
         .with_unroll_steps((a.unroll_steps > 0).then_some(a.unroll_steps))
         .with_unroll_max_t(a.unroll_max_t)
+        .with_caption_paraphrases(a.caption_paraphrases.then_some(true))
         .with_init_from(a.init_from.as_ref().map(|p| p.display().to_string()))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);
 
     // MiniLM is loaded only if the caption cache is missing or stale.
     let mut minilm = LazyMiniLm::new(a.minilm.minilm_dir.clone());
-    let data = TrainData::new(&cache, Some(&a.out), &mut |t| minilm.embed(t))?;
+    let data = TrainData::with_paraphrases(&cache, Some(&a.out), &mut |t| minilm.embed(t), a.caption_paraphrases)?;
     drop(minilm);
     eprintln!("train clips: {}, steps {}, batch {}, backend {}", data.train_clips(), a.steps, a.batch, a.backend);
 

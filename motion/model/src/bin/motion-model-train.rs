@@ -1,7 +1,7 @@
 //! Minimal training driver with no CLI dependencies (same loop as `motion train`), so a run can
 //! start from the motion-model build alone. Usage:
 //!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume] [--cooldown=N]
-//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--w-foot=X] [--init-from=MODEL_DIR] [--fk] [--unroll=K] [--unroll-max-t=T]
+//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--w-foot=X] [--init-from=MODEL_DIR] [--fk] [--unroll=K] [--unroll-max-t=T] [--paraphrases]
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -50,7 +50,8 @@ fn run() -> Result<(), String> {
         .with_init_from(opt("--init-from="))
         .with_fk_losses(args.iter().any(|a| a == "--fk").then_some(true))
         .with_unroll_steps(opt("--unroll=").map(|v| v.parse::<usize>()).transpose().map_err(|_| "bad --unroll=")?)
-        .with_unroll_max_t(opt("--unroll-max-t=").map(|v| v.parse::<usize>()).transpose().map_err(|_| "bad --unroll-max-t=")?);
+        .with_unroll_max_t(opt("--unroll-max-t=").map(|v| v.parse::<usize>()).transpose().map_err(|_| "bad --unroll-max-t=")?)
+        .with_caption_paraphrases(args.iter().any(|a| a == "--paraphrases").then_some(true));
     let cfg = match lr { Some(lr) => cfg.with_lr(lr), None => cfg };
     let device = motion_model::Device::flex();
     let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
@@ -59,7 +60,7 @@ fn run() -> Result<(), String> {
         eprintln!("embedding {} captions…", texts.len());
         enc.encode(texts).map_err(|e| e.to_string())
     };
-    let data = TrainData::new(&cache, Some(&out), &mut embed).map_err(|e| e.to_string())?;
+    let data = TrainData::with_paraphrases(&cache, Some(&out), &mut embed, cfg.caption_paraphrases.unwrap_or(false)).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
     let t0 = Instant::now();
     let s = train(&cfg, &data, &out, &device, resume, &mut |p| {
