@@ -76,6 +76,11 @@ pub struct TrainArgs {
     /// dataset's captions, so that prompts written unlike the captions still work.
     #[arg(long)]
     pub caption_paraphrases: bool,
+    /// Draw training clips in proportion to their length instead of one clip as likely as
+    /// another, so that every second of data counts the same (short raise-up clips otherwise
+    /// take 43 % of the draws, long walks 7 %).
+    #[arg(long)]
+    pub sample_by_frames: bool,
     /// Start from this model folder's weights (e.g. models/default) instead of random ones:
     /// fine-tuning. The model shape must match. Ignored with --resume once OUT has a checkpoint.
     #[arg(long)]
@@ -148,6 +153,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_unroll_steps((a.unroll_steps > 0).then_some(a.unroll_steps))
         .with_unroll_max_t(a.unroll_max_t)
         .with_caption_paraphrases(a.caption_paraphrases.then_some(true))
+        .with_sample_by_frames(a.sample_by_frames.then_some(true))
         .with_init_from(a.init_from.as_ref().map(|p| p.display().to_string()))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);
