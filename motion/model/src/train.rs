@@ -89,12 +89,13 @@ pub struct TrainConfig {
     /// `motion_datasets::captions::training_paraphrases` (more verbs, subjects and word orders)
     /// instead of the dataset's own captions, so that prompts phrased unlike the captions still
     /// land near what the model learned. Validation and evaluation keep the dataset's captions.
-    /// None = false.
+    /// None = false. Measured (model card): no change on the held-out prompt sets.
     pub caption_paraphrases: Option<bool>,
     /// Draw training clips in proportion to their length in frames instead of uniformly per
     /// clip, so every second of data is seen equally often. The Bandai Namco clips differ
     /// 3× in length by action (raise-ups ≈ 2.6 s, waves ≈ 6.9 s, walks ≈ 8.2 s), so uniform
     /// per-clip draws spend 43 % of training on raise-ups and 7 % on walks. None = false.
+    /// Measured together with `caption_paraphrases` (model card): figures within their intervals.
     pub sample_by_frames: Option<bool>,
     /// Model folder (f16 `model.bpk` + `config.json`) whose weights start a new run instead of
     /// random ones: fine-tuning. Ignored when resuming from a checkpoint.

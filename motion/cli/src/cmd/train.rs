@@ -73,12 +73,14 @@ pub struct TrainArgs {
     pub unroll_max_t: Option<usize>,
     /// Caption augmentation: half of the training samples use one of many more phrasings of
     /// their (action, style) labels (other verbs, subjects, word orders) instead of the
-    /// dataset's captions, so that prompts written unlike the captions still work.
+    /// dataset's captions, so that prompts written unlike the captions still work. Measured on
+    /// a 3,500-step fine-tune: no change on the held-out prompt sets (docs/model-card.md).
     #[arg(long)]
     pub caption_paraphrases: bool,
     /// Draw training clips in proportion to their length instead of one clip as likely as
     /// another, so that every second of data counts the same (short raise-up clips otherwise
-    /// take 43 % of the draws, long walks 7 %).
+    /// take 43 % of the draws, long walks 7 %). Measured with --caption-paraphrases on a
+    /// 3,500-step fine-tune: the evaluator's figures stayed within their intervals.
     #[arg(long)]
     pub sample_by_frames: bool,
     /// Start from this model folder's weights (e.g. models/default) instead of random ones:
