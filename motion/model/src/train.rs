@@ -97,6 +97,11 @@ pub struct TrainConfig {
     /// per-clip draws spend 43 % of training on raise-ups and 7 % on walks. None = false.
     /// Measured together with `caption_paraphrases` (model card): figures within their intervals.
     pub sample_by_frames: Option<bool>,
+    /// Draw each training clip with weight 1/√(clips of its action), so that an action's share
+    /// of the draws grows with the square root of its clip count rather than the count: the 14
+    /// Bandai Namco actions with 1–11 clips each get 4–5× more draws. Combines with
+    /// `sample_by_frames` (the weights multiply). None = false.
+    pub balance_actions: Option<bool>,
     /// Model folder (f16 `model.bpk` + `config.json`) whose weights start a new run instead of
     /// random ones: fine-tuning. Ignored when resuming from a checkpoint.
     pub init_from: Option<String>,
@@ -166,8 +171,8 @@ pub struct TrainData {
     stats: Stats,
     train: Vec<ClipRef>,
     val: Vec<ClipRef>,
-    /// Running sum of the training clips' frames (for length-proportional draws).
-    train_frames_cumulative: Vec<u64>,
+    /// Per training clip, how many training clips share its action (for balanced draws).
+    train_action_clips: Vec<u32>,
     embeddings: Vec<f32>,
 }
 
@@ -202,6 +207,7 @@ impl TrainData {
         let mut captions: Vec<String> = Vec::new();
         let mut index = std::collections::HashMap::new();
         let (mut train, mut val) = (Vec::new(), Vec::new());
+        let mut train_actions: Vec<&str> = Vec::new();
         for clip in &cache.clips {
             if clip.split == Split::Test || clip.frames == 0 {
                 continue;
@@ -222,11 +228,21 @@ impl TrainData {
                 Vec::new()
             };
             let r = ClipRef { start: clip.start, frames: clip.frames, captions: ids, paraphrases: extra };
-            if clip.split == Split::Train { train.push(r) } else { val.push(r) }
+            if clip.split == Split::Train {
+                train.push(r);
+                train_actions.push(clip.action.as_str());
+            } else {
+                val.push(r);
+            }
         }
         if train.is_empty() || val.is_empty() {
             return Err(TrainError::Data(format!("need train and val clips with captions, found {} / {}", train.len(), val.len())));
         }
+        let mut per_action = std::collections::HashMap::new();
+        for a in &train_actions {
+            *per_action.entry(*a).or_insert(0u32) += 1;
+        }
+        let train_action_clips = train_actions.iter().map(|a| per_action[a]).collect();
         let embeddings = caption_embeddings(&captions, cache_dir, embed)?;
         let std: Vec<f32> = cache.std.iter().map(|s| s.max(1e-6)).collect();
         let norm = cache
@@ -234,14 +250,7 @@ impl TrainData {
             .chunks_exact(FEATURE_DIM)
             .flat_map(|row| row.iter().zip(&cache.mean).zip(&std).map(|((x, m), s)| (x - m) / s))
             .collect();
-        let train_frames_cumulative = train
-            .iter()
-            .scan(0u64, |sum, c| {
-                *sum += c.frames as u64;
-                Some(*sum)
-            })
-            .collect();
-        Ok(Self { norm, stats: Stats { mean: cache.mean.clone(), std }, train, val, train_frames_cumulative, embeddings })
+        Ok(Self { norm, stats: Stats { mean: cache.mean.clone(), std }, train, val, train_action_clips, embeddings })
     }
 
     pub fn stats(&self) -> &Stats {
@@ -250,6 +259,29 @@ impl TrainData {
 
     pub fn train_clips(&self) -> usize {
         self.train.len()
+    }
+
+    /// Running sums of the training clips' draw weights under `cfg` (`sample_by_frames`,
+    /// `balance_actions`), or None for one clip as likely as another. Integer weights keep the
+    /// draws exact and reproducible: the action factor is 10⁶/√n rounded.
+    fn train_draw_cumulative(&self, cfg: &TrainConfig) -> Option<Vec<u64>> {
+        let (by_frames, balance) = (cfg.sample_by_frames.unwrap_or(false), cfg.balance_actions.unwrap_or(false));
+        if !by_frames && !balance {
+            return None;
+        }
+        let mut sum = 0u64;
+        Some(
+            self.train
+                .iter()
+                .zip(&self.train_action_clips)
+                .map(|(c, &n)| {
+                    let frames = if by_frames { c.frames as u64 } else { 1 };
+                    let action = if balance { (1e6 / (n.max(1) as f64).sqrt()).round() as u64 } else { 1 };
+                    sum += frames * action;
+                    sum
+                })
+                .collect(),
+        )
     }
 }
 
@@ -308,8 +340,8 @@ struct Batch {
     frames: usize,
 }
 
-/// `by_frames`: running frame sums of `clips` to draw them in proportion to their length;
-/// None draws uniformly per clip.
+/// `by_frames`: running sums of `clips`' draw weights (see `train_draw_cumulative`); None draws
+/// uniformly per clip.
 fn make_batch(
     data: &TrainData,
     clips: &[ClipRef],
@@ -688,8 +720,9 @@ pub fn train(
     let mut window = (Instant::now(), 0usize);
     let mut sps = 0.0;
     let mut steps_done = 0;
+    let draw = data.train_draw_cumulative(cfg);
     for step in start + 1..=cfg.steps {
-        let batch = make_batch(data, &data.train, cfg.sample_by_frames.unwrap_or(false).then_some(&data.train_frames_cumulative[..]), cfg, &mut rng, None);
+        let batch = make_batch(data, &data.train, draw.as_deref(), cfg, &mut rng, None);
         let unroll = match cfg.unroll_steps.unwrap_or(0) {
             0 => 0,
             k => rng.random_range(0..=k),
@@ -840,7 +873,7 @@ pub(crate) mod tests {
         let data = TrainData {
             norm: vec![0.0; 48 * FEATURE_DIM],
             stats: Stats { mean: vec![0.0; FEATURE_DIM], std: vec![1.0; FEATURE_DIM] },
-            train_frames_cumulative: vec![8, 48],
+            train_action_clips: vec![1, 1],
             val: train.clone(),
             train,
             embeddings: vec![0.0; EMBEDDING_DIM],
@@ -860,9 +893,44 @@ pub(crate) mod tests {
             long as f64 / all as f64
         };
         let uniform = long_share(None);
-        let weighted = long_share(Some(&data.train_frames_cumulative));
+        let by_frames = data.train_draw_cumulative(&cfg.clone().with_sample_by_frames(Some(true)));
+        assert_eq!(by_frames.as_deref(), Some(&[8u64, 48][..]));
+        let weighted = long_share(by_frames.as_deref());
         assert!((uniform - 0.5).abs() < 0.05, "per clip: {uniform}");
         assert!((weighted - 40.0 / 48.0).abs() < 0.04, "by frames: {weighted}");
+    }
+
+    /// One clip of a rare action and four of a common one: balanced, the rare clip is drawn
+    /// with weight 1 against 4 × 1/√4 = 2, a third of the time instead of a fifth.
+    #[test]
+    fn action_balanced_draws_favour_rare_actions() {
+        let clip = |start, frames| ClipRef { start, frames, captions: vec![0], paraphrases: Vec::new() };
+        let train = vec![clip(0, 8), clip(8, 40), clip(48, 40), clip(88, 40), clip(128, 40)];
+        let data = TrainData {
+            norm: vec![0.0; 168 * FEATURE_DIM],
+            stats: Stats { mean: vec![0.0; FEATURE_DIM], std: vec![1.0; FEATURE_DIM] },
+            train_action_clips: vec![1, 4, 4, 4, 4],
+            val: train.clone(),
+            train,
+            embeddings: vec![0.0; EMBEDDING_DIM],
+        };
+        let cfg = TrainConfig::new(DenoiserConfig::new().with_max_frames(200)).with_batch(64);
+        assert_eq!(data.train_draw_cumulative(&cfg), None, "off by default");
+        let balanced = data.train_draw_cumulative(&cfg.clone().with_balance_actions(Some(true))).expect("weights");
+        assert_eq!(balanced, vec![1_000_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000]);
+        let both = data.train_draw_cumulative(&cfg.clone().with_balance_actions(Some(true)).with_sample_by_frames(Some(true))).expect("weights");
+        assert_eq!(both[0], 8_000_000, "the weights multiply");
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (mut rare, mut all) = (0usize, 0usize);
+        for _ in 0..40 {
+            let b = make_batch(&data, &data.train, Some(&balanced), &cfg, &mut rng, None);
+            for i in 0..b.b {
+                rare += (b.mask[i * b.frames..(i + 1) * b.frames].iter().sum::<f32>() <= 8.0) as usize;
+                all += 1;
+            }
+        }
+        let share = rare as f64 / all as f64;
+        assert!((share - 1.0 / 3.0).abs() < 0.04, "rare share {share}");
     }
 
     #[test]
