@@ -340,12 +340,12 @@ struct Batch {
     frames: usize,
 }
 
-/// `by_frames`: running sums of `clips`' draw weights (see `train_draw_cumulative`); None draws
-/// uniformly per clip.
+/// `draw_weights`: running sums of `clips`' draw weights (see `train_draw_cumulative`); None
+/// draws uniformly per clip.
 fn make_batch(
     data: &TrainData,
     clips: &[ClipRef],
-    by_frames: Option<&[u64]>,
+    draw_weights: Option<&[u64]>,
     cfg: &TrainConfig,
     rng: &mut ChaCha8Rng,
     fixed_t: Option<&[usize]>,
@@ -355,7 +355,7 @@ fn make_batch(
     let b = cfg.batch.max(1);
     let mut picks = Vec::with_capacity(b);
     for _ in 0..b {
-        let pick = match by_frames {
+        let pick = match draw_weights {
             Some(cum) if cum.len() == clips.len() && cum.last().is_some_and(|&t| t > 0) => {
                 let r = rng.random_range(0..cum[cum.len() - 1]);
                 cum.partition_point(|&c| c <= r)
@@ -864,38 +864,52 @@ pub(crate) mod tests {
         Tensor::<3>::from_data(TensorData::new(v, [1, frames.len() + pad, r.len()]), device)
     }
 
+    /// Training data of clips with these lengths, laid end to end, and these per-clip counts
+    /// of clips sharing the action.
+    fn clips_of(frames: &[usize], action_clips: Vec<u32>) -> TrainData {
+        let mut start = 0;
+        let train: Vec<ClipRef> = frames
+            .iter()
+            .map(|&f| {
+                start += f;
+                ClipRef { start: start - f, frames: f, captions: vec![0], paraphrases: Vec::new() }
+            })
+            .collect();
+        TrainData {
+            norm: vec![0.0; start * FEATURE_DIM],
+            stats: Stats { mean: vec![0.0; FEATURE_DIM], std: vec![1.0; FEATURE_DIM] },
+            train_action_clips: action_clips,
+            val: train.clone(),
+            train,
+            embeddings: vec![0.0; EMBEDDING_DIM],
+        }
+    }
+
+    /// Share of 40 batches of 64 whose sample is a clip of at most `short` frames.
+    fn short_share(data: &TrainData, draw_weights: Option<&[u64]>, short: f32, seed: u64) -> f64 {
+        let cfg = TrainConfig::new(DenoiserConfig::new().with_max_frames(200)).with_batch(64);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let (mut hits, mut all) = (0usize, 0usize);
+        for _ in 0..40 {
+            let b = make_batch(data, &data.train, draw_weights, &cfg, &mut rng, None);
+            for i in 0..b.b {
+                hits += (b.mask[i * b.frames..(i + 1) * b.frames].iter().sum::<f32>() <= short) as usize;
+                all += 1;
+            }
+        }
+        hits as f64 / all as f64
+    }
+
     /// Two training clips of 8 and 40 frames: per clip each is drawn half the time; by
     /// frames the long one 40 / 48 of the time.
     #[test]
     fn length_proportional_draws_follow_the_frames() {
-        let clip = |start, frames| ClipRef { start, frames, captions: vec![0], paraphrases: Vec::new() };
-        let train = vec![clip(0, 8), clip(8, 40)];
-        let data = TrainData {
-            norm: vec![0.0; 48 * FEATURE_DIM],
-            stats: Stats { mean: vec![0.0; FEATURE_DIM], std: vec![1.0; FEATURE_DIM] },
-            train_action_clips: vec![1, 1],
-            val: train.clone(),
-            train,
-            embeddings: vec![0.0; EMBEDDING_DIM],
-        };
-        let cfg = TrainConfig::new(DenoiserConfig::new().with_max_frames(200)).with_batch(64);
-        let long_share = |by_frames: Option<&[u64]>| {
-            let mut rng = ChaCha8Rng::seed_from_u64(3);
-            let (mut long, mut all) = (0usize, 0usize);
-            for _ in 0..40 {
-                let b = make_batch(&data, &data.train, by_frames, &cfg, &mut rng, None);
-                for i in 0..b.b {
-                    let len: f32 = b.mask[i * b.frames..(i + 1) * b.frames].iter().sum();
-                    long += (len > 8.0) as usize;
-                    all += 1;
-                }
-            }
-            long as f64 / all as f64
-        };
-        let uniform = long_share(None);
-        let by_frames = data.train_draw_cumulative(&cfg.clone().with_sample_by_frames(Some(true)));
+        let data = clips_of(&[8, 40], vec![1, 1]);
+        let cfg = TrainConfig::new(DenoiserConfig::new()).with_sample_by_frames(Some(true));
+        let by_frames = data.train_draw_cumulative(&cfg);
         assert_eq!(by_frames.as_deref(), Some(&[8u64, 48][..]));
-        let weighted = long_share(by_frames.as_deref());
+        let uniform = 1.0 - short_share(&data, None, 8.0, 3);
+        let weighted = 1.0 - short_share(&data, by_frames.as_deref(), 8.0, 3);
         assert!((uniform - 0.5).abs() < 0.05, "per clip: {uniform}");
         assert!((weighted - 40.0 / 48.0).abs() < 0.04, "by frames: {weighted}");
     }
@@ -904,32 +918,14 @@ pub(crate) mod tests {
     /// with weight 1 against 4 × 1/√4 = 2, a third of the time instead of a fifth.
     #[test]
     fn action_balanced_draws_favour_rare_actions() {
-        let clip = |start, frames| ClipRef { start, frames, captions: vec![0], paraphrases: Vec::new() };
-        let train = vec![clip(0, 8), clip(8, 40), clip(48, 40), clip(88, 40), clip(128, 40)];
-        let data = TrainData {
-            norm: vec![0.0; 168 * FEATURE_DIM],
-            stats: Stats { mean: vec![0.0; FEATURE_DIM], std: vec![1.0; FEATURE_DIM] },
-            train_action_clips: vec![1, 4, 4, 4, 4],
-            val: train.clone(),
-            train,
-            embeddings: vec![0.0; EMBEDDING_DIM],
-        };
-        let cfg = TrainConfig::new(DenoiserConfig::new().with_max_frames(200)).with_batch(64);
+        let data = clips_of(&[8, 40, 40, 40, 40], vec![1, 4, 4, 4, 4]);
+        let cfg = TrainConfig::new(DenoiserConfig::new());
         assert_eq!(data.train_draw_cumulative(&cfg), None, "off by default");
         let balanced = data.train_draw_cumulative(&cfg.clone().with_balance_actions(Some(true))).expect("weights");
         assert_eq!(balanced, vec![1_000_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000]);
         let both = data.train_draw_cumulative(&cfg.clone().with_balance_actions(Some(true)).with_sample_by_frames(Some(true))).expect("weights");
         assert_eq!(both[0], 8_000_000, "the weights multiply");
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let (mut rare, mut all) = (0usize, 0usize);
-        for _ in 0..40 {
-            let b = make_batch(&data, &data.train, Some(&balanced), &cfg, &mut rng, None);
-            for i in 0..b.b {
-                rare += (b.mask[i * b.frames..(i + 1) * b.frames].iter().sum::<f32>() <= 8.0) as usize;
-                all += 1;
-            }
-        }
-        let share = rare as f64 / all as f64;
+        let share = short_share(&data, Some(&balanced), 8.0, 5);
         assert!((share - 1.0 / 3.0).abs() < 0.04, "rare share {share}");
     }
 

@@ -127,6 +127,27 @@ impl WalkPrompt {
         let c = self.g.model.forward(x, &[t as f32], text, Tensor::<1>::ones([1], d), pad);
         u.clone() + (c - u) * guidance
     }
+
+    /// DDIM (η = 0) from `x` at `ts[from]` down the rest of `ts`; `on_x0(t, x0)` sees (and may
+    /// replace) each step's x0 prediction. Returns the last x0.
+    fn sample_from(
+        &self,
+        mut x: Tensor<3>,
+        ts: &[usize],
+        from: usize,
+        guidance: f32,
+        schedule: &CosineSchedule,
+        on_x0: &mut dyn FnMut(usize, Tensor<3>) -> Tensor<3>,
+    ) -> Tensor<3> {
+        let mut last = x.clone();
+        for (i, &t) in ts.iter().enumerate().skip(from) {
+            let x0 = on_x0(t, self.predict(x.clone(), t, guidance));
+            last = x0.clone();
+            let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
+            x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
+        }
+        last
+    }
 }
 
 #[test]
@@ -136,7 +157,6 @@ fn where_along_the_sampler_the_seams_form() {
     let w = WalkPrompt::load();
     let (device, g, n) = (w.device.clone(), &w.g, w.n);
     let schedule = CosineSchedule::new(g.config.diffusion_steps);
-    let predict = |x: Tensor<3>, t: usize, guidance: f32| w.predict(x, t, guidance);
     let ts = motion_model::diffusion::DdimSampler::new(10).timesteps(&schedule);
     // Guidance < 0 stands for the unconditional branch alone.
     for guidance in [4.0f32, 1.0, -1.0] {
@@ -144,14 +164,14 @@ fn where_along_the_sampler_the_seams_form() {
         let seeds = 3;
         for seed in 0..seeds {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            let mut x = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
-            for (i, &t) in ts.iter().enumerate() {
-                let x0 = predict(x.clone(), t, guidance);
-                let (b, w) = seams_of(x0.clone(), &g);
-                per_step[i] = (per_step[i].0 + b / seeds as f32, per_step[i].1 + w / seeds as f32);
-                let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
-                x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
-            }
+            let x = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
+            let mut i = 0;
+            w.sample_from(x, &ts, 0, guidance, &schedule, &mut |_, x0| {
+                let (b, wi) = seams_of(x0.clone(), g);
+                per_step[i] = (per_step[i].0 + b / seeds as f32, per_step[i].1 + wi / seeds as f32);
+                i += 1;
+                x0
+            });
         }
         let label = if guidance < 0.0 { "unconditional".to_string() } else { format!("guidance {guidance}") };
         let row: Vec<String> = ts.iter().zip(&per_step).map(|(t, (b, w))| format!("t{t}: {b:.1}/{w:.1}")).collect();
@@ -168,16 +188,9 @@ fn where_along_the_sampler_the_seams_form() {
             let norm: Vec<f32> = rows.chunks_exact(FEATURE_DIM).flat_map(|r| r.iter().zip(&g.stats.mean).zip(&g.stats.std).map(|((x, m), s)| (x - m) / s)).collect();
             let x0 = Tensor::<3>::from_data(TensorData::new(norm, [1, n, FEATURE_DIM]), &device);
             let noise = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
-            let mut x = schedule.q_sample(x0, noise, &[ts[start]]);
-            let mut last = x.clone();
-            for (i, &t) in ts.iter().enumerate().skip(start) {
-                let x0 = predict(x.clone(), t, 4.0);
-                last = x0.clone();
-                let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
-                x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
-            }
-            let (b, w) = seams_of(last, &g);
-            (sb, sw) = (sb + b / clips.len() as f32, sw + w / clips.len() as f32);
+            let last = w.sample_from(schedule.q_sample(x0, noise, &[ts[start]]), &ts, start, 4.0, &schedule, &mut |_, x0| x0);
+            let (b, wi) = seams_of(last, g);
+            (sb, sw) = (sb + b / clips.len() as f32, sw + wi / clips.len() as f32);
         }
         println!("real walks noised to t{} then sampled (guidance 4): final toes boundary/within {sb:.1}/{sw:.1} cm/frame", ts[start]);
     }
@@ -202,7 +215,6 @@ fn smoothing_early_predictions_against_seams() {
     let w = WalkPrompt::load();
     let (device, g, n) = (w.device.clone(), &w.g, w.n);
     let schedule = CosineSchedule::new(g.config.diffusion_steps);
-    let predict = |x: Tensor<3>, t: usize, guidance: f32| w.predict(x, t, guidance);
     let ts = motion_model::diffusion::DdimSampler::new(10).timesteps(&schedule);
     for (sigma, above) in [(0.0f32, 1000usize), (2.0, 700), (2.0, 500), (4.0, 700), (4.0, 500), (2.0, 0)] {
         let s = (sigma > 0.0).then(|| smoothing_matrix(n, sigma, &device));
@@ -210,21 +222,13 @@ fn smoothing_early_predictions_against_seams() {
         let seeds = 3;
         for seed in 0..seeds {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            let mut x = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
-            let mut last = x.clone();
-            for (i, &t) in ts.iter().enumerate() {
-                let mut x0 = predict(x.clone(), t, 4.0);
-                if let Some(s) = &s {
-                    if t >= above {
-                        x0 = s.clone().matmul(x0);
-                    }
-                }
-                last = x0.clone();
-                let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
-                x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
-            }
-            let (b, w) = seams_of(last, &g);
-            (sb, sw) = (sb + b / seeds as f32, sw + w / seeds as f32);
+            let x = Tensor::<3>::from_data(TensorData::new(gaussian(&mut rng, n * FEATURE_DIM), [1, n, FEATURE_DIM]), &device);
+            let last = w.sample_from(x, &ts, 0, 4.0, &schedule, &mut |t, x0| match &s {
+                Some(s) if t >= above => s.clone().matmul(x0),
+                _ => x0,
+            });
+            let (b, wi) = seams_of(last, g);
+            (sb, sw) = (sb + b / seeds as f32, sw + wi / seeds as f32);
         }
         println!("smooth x0 σ {sigma} at t ≥ {above}: final toes boundary/within {sb:.1}/{sw:.1} cm/frame");
     }
@@ -264,16 +268,7 @@ fn resampling_a_first_draw_from_a_middle_level() {
     let (device, g, n) = (w.device.clone(), &w.g, w.n);
     let schedule = CosineSchedule::new(g.config.diffusion_steps);
     let ts = motion_model::diffusion::DdimSampler::new(10).timesteps(&schedule);
-    let run = |mut x: Tensor<3>, from: usize| {
-        let mut last = x.clone();
-        for (i, &t) in ts.iter().enumerate().skip(from) {
-            let x0 = w.predict(x.clone(), t, 4.0);
-            last = x0.clone();
-            let next = ts.get(i + 1).map(|&tp| schedule.alpha_bar(tp)).unwrap_or(1.0);
-            x = if next >= 1.0 { x0 } else { motion_model::diffusion::ddim_step(x, x0, &[schedule.alpha_bar(t)], &[next]) };
-        }
-        last
-    };
+    let run = |x: Tensor<3>, from: usize| w.sample_from(x, &ts, from, 4.0, &schedule, &mut |_, x0| x0);
     let seeds = 3;
     let firsts: Vec<Tensor<3>> = (0..seeds)
         .map(|seed| {
