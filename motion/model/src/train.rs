@@ -820,7 +820,7 @@ pub fn load_weights(model: Denoiser, path: &Path, cast: bool) -> Result<Denoiser
 fn init_from(model: Denoiser, cfg: &TrainConfig, dir: &Path) -> Result<Denoiser, TrainError> {
     let cfg_path = dir.join(MODEL_CONFIG);
     let theirs = TrainConfig::load(&cfg_path).map_err(|e| TrainError::Config(format!("{}: {e}", cfg_path.display())))?;
-    if theirs.denoiser != cfg.denoiser {
+    if !theirs.denoiser.same_weights_as(&cfg.denoiser) {
         return Err(TrainError::Config(format!("{}: initial weights have a different model shape than this run", dir.display())));
     }
     load_weights(model, &dir.join(MODEL_WEIGHTS), true)

@@ -110,6 +110,12 @@ pub struct TrainArgs {
     /// Frames merged into one token (1–4; more is cheaper).
     #[arg(long, default_value_t = 4)]
     pub frames_per_token: usize,
+    /// Overlapping tokens: one token every frames-per-token / 2 frames, the two predictions of
+    /// each frame blended, so no frame sits on a seam of every token grid (token seams: see
+    /// docs/model-card.md). Twice the tokens; weights of a model trained without it fit
+    /// (--init-from). Needs an even --frames-per-token.
+    #[arg(long)]
+    pub overlapping_tokens: bool,
     /// Validate (and log val loss) every this many steps.
     #[arg(long, default_value_t = 250)]
     pub val_every: usize,
@@ -144,7 +150,8 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_n_layers(a.layers)
         .with_n_heads(a.heads)
         .with_d_ff(a.d_model * 4)
-        .with_frames_per_token(a.frames_per_token);
+        .with_frames_per_token(a.frames_per_token)
+        .with_overlapping_tokens(a.overlapping_tokens.then_some(true));
     denoiser.check().map_err(|e| anyhow::anyhow!("bad model shape: {e}"))?;
     let cfg = TrainConfig::new(denoiser)
         .with_steps(a.steps)

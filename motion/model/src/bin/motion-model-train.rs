@@ -42,7 +42,8 @@ fn run() -> Result<(), String> {
     let path = if cache.is_dir() { cache.join(CACHE_FILE) } else { cache };
     let cache = DatasetCache::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let cfg = TrainConfig::new(DenoiserConfig::new()).with_steps(steps).with_batch(batch).with_cooldown_steps((cooldown > 0).then_some(cooldown))
+    let denoiser = DenoiserConfig::new().with_overlapping_tokens(args.iter().any(|a| a == "--overlap").then_some(true));
+    let cfg = TrainConfig::new(denoiser).with_steps(steps).with_batch(batch).with_cooldown_steps((cooldown > 0).then_some(cooldown))
         .with_w_heading(w_heading)
         .with_w_path(w_path)
         .with_w_hand_vel(w_hand)
