@@ -123,6 +123,21 @@ fn training_with_caption_paraphrases_learns_and_is_recorded() {
 }
 
 #[test]
+fn overlapping_tokens_train_and_the_export_keeps_the_layout() {
+    let dir = assert_loss_falls(&TrainConfig::new(tiny().with_overlapping_tokens(Some(true))).with_steps(40).with_batch(8).with_lr(2e-3).with_val_every(1000).with_checkpoint_every(1000));
+    let saved = TrainConfig::load(dir.path().join("model/config.json")).expect("exported config");
+    assert_eq!(saved.denoiser.overlapping_tokens, Some(true));
+    // The exported model samples with that layout (29 frames: a padded last token).
+    let device = Device::flex();
+    let g = Generator::load(&dir.path().join("model"), &device).expect("load f16 model");
+    let emb = fake_embed(&["a person walks"]).expect("embed")[0];
+    let opts = GenerateOptions { seconds: 1.45, samples: 1, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0 };
+    let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
+    assert_eq!(out[0].len(), 29);
+    assert!(out[0].iter().flatten().all(|v| v.is_finite()));
+}
+
+#[test]
 fn unrolled_training_inputs_train_too() {
     // The model's own (no-gradient) DDIM steps build the input; the loss must still fall.
     let dir = assert_loss_falls(&quick_run().with_unroll_steps(Some(2)).with_unroll_max_t(Some(600)));
