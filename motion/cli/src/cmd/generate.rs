@@ -93,9 +93,10 @@ pub struct SamplerArgs {
     /// DDIM steps (more is slower and a little smoother).
     #[arg(long, default_value_t = DEFAULT_DDIM_STEPS)]
     pub steps: usize,
-    /// Shift the sampler's 4-frame token grid every other DDIM step: removes the small pops
-    /// the model leaves at token boundaries (40 % less jerk) but recognisable gestures such as
-    /// waves get weaker; off by default (docs/model-card.md).
+    /// Shift the sampler's 4-frame token grid every other DDIM step. For models with one fixed
+    /// token grid: removes the pops they leave at token boundaries (40 % less jerk), but
+    /// gestures such as waves get weaker. The shipped model's overlapping tokens have no such
+    /// pops, so it is off by default (docs/model-card.md).
     #[arg(long)]
     pub shifted_grid: bool,
     /// DDIM η between 0 and 1: 0 (default) is the deterministic sampler, 1 adds fresh noise at
