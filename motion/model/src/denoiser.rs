@@ -166,7 +166,7 @@ impl Denoiser {
             return self.forward_overlapping(x, t, text, text_keep, pad);
         }
         let h = self.input.forward(x.reshape([b, tokens, f * g]));
-        let pos = self.pos.val().slice([1..tokens + 1]);
+        let pos = self.pos.val().slice([0..tokens + 1]);
         let out = self.encode(h, pos, t, text, text_keep, pad);
         self.output.forward(out).reshape([b, frames, f])
     }
@@ -185,7 +185,8 @@ impl Denoiser {
         let pos = self.pos.val();
         let grid_pos = pos.clone().slice([1..n + 1]);
         let mid_pos = (pos.clone().slice([1..n]) + pos.slice([2..n + 1])) * 0.5;
-        let pos = interleave(grid_pos.unsqueeze::<3>(), mid_pos.unsqueeze::<3>()).squeeze::<2>();
+        let frame_pos = interleave(grid_pos.unsqueeze::<3>(), mid_pos.unsqueeze::<3>()).squeeze::<2>();
+        let pos = Tensor::cat(vec![self.pos.val().slice([0..1]), frame_pos], 0);
 
         // A shifted token is padding when either grid token it straddles is.
         let grid_pad = pad.float();
@@ -213,8 +214,9 @@ impl Denoiser {
         (grid_out * grid_w + shifted_out * shifted_w) / total
     }
 
-    /// Condition token + frame tokens with their positions through the transformer; returns the
-    /// frame tokens' outputs `[b, tokens, d]`.
+    /// Condition token + frame tokens through the transformer; `pos` `[tokens + 1, d]` holds the
+    /// condition token's position row, then the frame tokens'. Returns the frame tokens'
+    /// outputs `[b, tokens, d]`.
     fn encode(&self, h: Tensor<3>, pos: Tensor<2>, t: &[f32], text: Tensor<2>, text_keep: Tensor<1>, pad: Tensor<2, Bool>) -> Tensor<3> {
         let [b, tokens, d] = h.dims();
         let device = h.device();
@@ -227,7 +229,7 @@ impl Denoiser {
         let cond = temb + self.text.forward(text) * text_keep.reshape([b, 1]);
 
         let seq = Tensor::cat(vec![cond.reshape([b, 1, d]), h], 1);
-        let pos = Tensor::cat(vec![self.pos.val().slice([0..1]), pos], 0).reshape([1, tokens + 1, d]);
+        let pos = pos.reshape([1, tokens + 1, d]);
         let seq = seq + pos;
         let pad = Tensor::cat(vec![Tensor::<2, Bool>::full([b, 1], false, &device), pad], 1);
         let out = self.encoder.forward(TransformerEncoderInput::new(seq).mask_pad(pad));
@@ -245,7 +247,8 @@ fn interleave(a: Tensor<3>, between: Tensor<3>) -> Tensor<3> {
 /// Inverse of `interleave`: `[b, 2n-1, c]` → (`[b, n, c]`, `[b, n-1, c]`).
 fn deinterleave(x: Tensor<3>, n: usize) -> [Tensor<3>; 2] {
     let [b, _, c] = x.dims();
-    let x = Tensor::cat(vec![x.clone(), Tensor::zeros([b, 1, c], &x.device())], 1).reshape([b, n, 2, c]);
+    let zeros = Tensor::zeros([b, 1, c], &x.device());
+    let x = Tensor::cat(vec![x, zeros], 1).reshape([b, n, 2, c]);
     let a = x.clone().slice([0..b, 0..n, 0..1]).reshape([b, n, c]);
     let between = x.slice([0..b, 0..n - 1, 1..2]).reshape([b, n - 1, c]);
     [a, between]
