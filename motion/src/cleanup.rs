@@ -33,13 +33,19 @@ pub enum FootLock {
     /// Every toe within [`CONTACT_HEIGHT_M`] of the floor in two consecutive frames: the skating
     /// metric's own test, so it removes what the metric counts. A swinging toe is often that low
     /// too, and its swing is then taken off the root: walks get shorter, real ones by about 40 %
-    /// (docs/model-card.md). The default because it meets the skating target.
-    #[default]
+    /// (docs/model-card.md). The default until the eleventh session.
     AllLowToes,
     /// Only low toes that also move less than [`CONTACT_SPEED_M_PER_FRAME`], the dataset's own
     /// contact test; a faster low toe is swinging and is left alone. Keeps the travel (real
     /// walks 92 %) but leaves the model's low, fast-moving feet, which the skating metric counts.
     Stance,
+    /// [`FootLock::Stance`], and a swinging toe that drags through the contact band (low in two
+    /// consecutive frames, moving faster than [`CONTACT_SPEED_M_PER_FRAME`]) is lifted by its
+    /// leg to [`SWING_CLEARANCE_M`], easing in and out over [`LIFT_RAMP_FRAMES`]: the foot
+    /// steps instead of shuffling, and the travel is kept. The default: it meets the skating
+    /// target and keeps walks walking (docs/model-card.md).
+    #[default]
+    StanceLift,
 }
 
 /// Default smoothing: σ = 1 frame (50 ms at 20 fps) removes frame-to-frame jitter while a
@@ -97,6 +103,12 @@ const RELEASE_PER_FRAME: f32 = 0.6;
 /// place) the foot is let slide rather than twisting the leg into an unnatural pose.
 const MAX_PIN_OFFSET_M: f32 = 0.25;
 
+/// Height (m) a dragging swing toe is lifted to: just above the contact band.
+pub const SWING_CLEARANCE_M: f32 = CONTACT_HEIGHT_M + 0.01;
+/// Frames on each side of a lifted frame over which the lift eases in and out (linearly), so
+/// the foot rises through the swing instead of popping up.
+pub const LIFT_RAMP_FRAMES: usize = 2;
+
 /// The chain that plants one foot: hip, knee, ankle, toe joint indices.
 const LEGS: [[usize; 4]; 2] = [
     [joint::L_HIP, joint::L_KNEE, joint::L_ANKLE, joint::L_FOOT],
@@ -135,8 +147,31 @@ fn planted(a: &Vector3<f32>, b: &Vector3<f32>, mode: FootLock) -> bool {
     match mode {
         FootLock::Off => false,
         FootLock::AllLowToes => low,
-        FootLock::Stance => low && horizontal(b - a).norm() < CONTACT_SPEED_M_PER_FRAME,
+        FootLock::Stance | FootLock::StanceLift => low && horizontal(b - a).norm() < CONTACT_SPEED_M_PER_FRAME,
     }
+}
+
+/// Per frame, how far (m) the toe at `toe_m[t]` is lifted under [`FootLock::StanceLift`]: every
+/// frame of a low, fast pair is raised to [`SWING_CLEARANCE_M`], and the lift eases out
+/// linearly over [`LIFT_RAMP_FRAMES`] on each side (the largest of overlapping ramps counts).
+fn swing_lift(toe_m: &[Vector3<f32>]) -> Vec<f32> {
+    let n = toe_m.len();
+    let mut needed = vec![0f32; n];
+    for t in 1..n {
+        let (a, b) = (toe_m[t - 1], toe_m[t]);
+        let low = a.y < CONTACT_HEIGHT_M && b.y < CONTACT_HEIGHT_M;
+        if low && horizontal(b - a).norm() >= CONTACT_SPEED_M_PER_FRAME {
+            needed[t - 1] = needed[t - 1].max(SWING_CLEARANCE_M - a.y);
+            needed[t] = needed[t].max(SWING_CLEARANCE_M - b.y);
+        }
+    }
+    let ramp = LIFT_RAMP_FRAMES as f32 + 1.0;
+    (0..n)
+        .map(|t| {
+            let (lo, hi) = (t.saturating_sub(LIFT_RAMP_FRAMES), (t + LIFT_RAMP_FRAMES).min(n.saturating_sub(1)));
+            (lo..=hi).map(|u| needed[u] * (1.0 - t.abs_diff(u) as f32 / ramp)).fold(0.0, f32::max)
+        })
+        .collect()
 }
 
 fn lock_root(motion: &Motion, mode: FootLock) -> Motion {
@@ -165,7 +200,15 @@ fn pin_legs(motion: &mut Motion, mode: FootLock) {
     let positions = motion.joint_positions();
     for leg in LEGS {
         let toe = leg[3];
+        let lift = if mode == FootLock::StanceLift {
+            swing_lift(&positions.iter().map(|p| p[toe]).collect::<Vec<_>>())
+        } else {
+            vec![0.0; positions.len()]
+        };
         let mut offset = Vector3::<f32>::zeros();
+        if lift.first().is_some_and(|&l| l > 1e-4) {
+            motion.poses[0] = move_ankle(&motion.skeleton, &motion.poses[0], leg, Vector3::y() * lift[0]);
+        }
         for t in 1..positions.len() {
             let (a, b) = (positions[t - 1][toe], positions[t][toe]);
             if planted(&a, &b, mode) {
@@ -176,9 +219,10 @@ fn pin_legs(motion: &mut Motion, mode: FootLock) {
             } else {
                 offset *= RELEASE_PER_FRAME;
             }
-            if offset.norm() > 1e-4 {
+            let delta = Vector3::new(-offset.x, lift[t], -offset.z);
+            if delta.norm() > 1e-4 {
                 let pose = &mut motion.poses[t];
-                *pose = move_ankle(&motion.skeleton, pose, leg, -offset);
+                *pose = move_ankle(&motion.skeleton, pose, leg, delta);
             }
         }
     }
@@ -295,6 +339,57 @@ mod tests {
         }
         let orig = m.joint_positions();
         assert!((pos[7][joint::HEAD] - orig[7][joint::HEAD]).norm() < 1e-6);
+    }
+
+    /// Standing on the right foot while the left leg swings forward with its toe dragging
+    /// along the floor (~6 cm per frame, under 5 cm up).
+    fn dragging_swing() -> Motion {
+        let skeleton = Skeleton::canonical();
+        let still = Pose { root_m: Vector3::zeros(), local: [Quat::identity(); crate::NUM_JOINTS] };
+        let lowest = still.forward_kinematics(&skeleton).1.iter().map(|p| p.y).fold(f32::INFINITY, f32::min);
+        let poses = (0..12)
+            .map(|t| {
+                let mut p = Pose { root_m: Vector3::new(0.0, -lowest, 0.0), ..still.clone() };
+                let angle = -0.35 + 0.7 * t as f32 / 11.0;
+                p.local[joint::L_HIP] = Quat::from_axis_angle(&Vector3::x_axis(), -angle);
+                p
+            })
+            .collect();
+        Motion { skeleton, fps: 20.0, poses }
+    }
+
+    #[test]
+    fn stance_lift_raises_a_dragging_swing_toe_and_keeps_the_planted_one() {
+        let m = dragging_swing();
+        let before = m.joint_positions();
+        let l_toe: Vec<_> = before.iter().map(|p| p[joint::L_FOOT]).collect();
+        assert!(l_toe.windows(2).filter(|w| horizontal(w[1] - w[0]).norm() > CONTACT_SPEED_M_PER_FRAME).count() >= 10);
+        assert!(l_toe.iter().filter(|p| p.y < CONTACT_HEIGHT_M).count() >= 6, "fixture should drag: {l_toe:?}");
+        assert!(physics_metrics(&before, 20.0).foot_skating_ratio > 0.3);
+
+        let lifted = lock_feet_with(&m, FootLock::StanceLift);
+        let after = lifted.joint_positions();
+        assert_eq!(physics_metrics(&after, 20.0).foot_skating_ratio, 0.0);
+        // The stance lock alone leaves the fast low toe sliding.
+        let stance = lock_feet_with(&m, FootLock::Stance);
+        assert!(physics_metrics(&stance.joint_positions(), 20.0).foot_skating_ratio > 0.3);
+        // The body and the planted right foot stay where they were; the root path is kept.
+        for t in 0..after.len() {
+            assert!((after[t][joint::R_FOOT] - before[t][joint::R_FOOT]).norm() < 1e-5);
+            assert!((lifted.poses[t].root_m - m.poses[t].root_m).norm() < 1e-6);
+            assert!((after[t][joint::HEAD] - before[t][joint::HEAD]).norm() < 1e-5);
+            // The swinging toe only goes up, at most a centimetre above the clearance (a
+            // neighbour's ramp may add a little), and keeps its horizontal path within a
+            // centimetre (the leg bends, the stride stays).
+            let (was, now) = (before[t][joint::L_FOOT].y, after[t][joint::L_FOOT].y);
+            assert!(now >= was - 1e-4 && now <= SWING_CLEARANCE_M.max(was) + 0.01, "frame {t}: {was} -> {now}");
+            assert!(horizontal(after[t][joint::L_FOOT] - before[t][joint::L_FOOT]).norm() < 0.01);
+        }
+        // The lift eases in: no toe jumps up by more than the ramp's share of the clearance.
+        for w in after.windows(2).zip(before.windows(2)) {
+            let step = (w.0[1][joint::L_FOOT].y - w.0[0][joint::L_FOOT].y) - (w.1[1][joint::L_FOOT].y - w.1[0][joint::L_FOOT].y);
+            assert!(step.abs() <= SWING_CLEARANCE_M / (LIFT_RAMP_FRAMES as f32 + 1.0) + 1e-3, "lift step {step}");
+        }
     }
 
     #[test]

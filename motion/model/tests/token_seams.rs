@@ -241,7 +241,7 @@ fn foot_lock_on_real_walks() {
     let cache = DatasetCache::read(&cache_dir.join(CACHE_FILE)).expect("dataset cache");
     for action in ["walk", "run", "walk-turn-left"] {
         let clips: Vec<_> = cache.clips.iter().filter(|c| c.split == Split::Test && c.action == action && c.frames >= 120).take(6).collect();
-        let (mut before, mut after, mut smoothed) = (0.0, 0.0, 0.0);
+        let (mut before, mut after, mut smoothed, mut all_low, mut lifted_frames) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for c in &clips {
             let rows = &cache.clip_rows(c)[..120 * FEATURE_DIM];
             let frames: Vec<[f32; FEATURE_DIM]> = rows.chunks_exact(FEATURE_DIM).map(|r| std::array::from_fn(|k| r[k])).collect();
@@ -251,10 +251,23 @@ fn foot_lock_on_real_walks() {
                 ((b.x - a.x).powi(2) + (b.z - a.z).powi(2)).sqrt()
             };
             before += net(&m) / clips.len() as f32;
-            after += net(&motion::cleanup::Cleanup::default().apply(&m)) / clips.len() as f32;
+            let cleaned = motion::cleanup::Cleanup::default().apply(&m);
+            after += net(&cleaned) / clips.len() as f32;
+            let old_default = motion::cleanup::Cleanup { foot_lock: motion::cleanup::FootLock::AllLowToes, ..Default::default() };
+            all_low += net(&old_default.apply(&m)) / clips.len() as f32;
+            // Share of toe frames the default lifts by more than 5 mm over the smoothed clip.
+            let (s, c) = (motion::cleanup::smooth(&m, 1.0).joint_positions(), cleaned.joint_positions());
+            let toes = [motion::skeleton::joint::L_FOOT, motion::skeleton::joint::R_FOOT];
+            let lifted = s.iter().zip(&c).map(|(a, b)| toes.iter().filter(|&&j| b[j].y - a[j].y > 0.005).count()).sum::<usize>();
+            lifted_frames += lifted as f32 / (2 * s.len() * clips.len()) as f32;
             smoothed += net(&motion::cleanup::smooth(&m, 1.0)) / clips.len() as f32;
         }
-        println!("real test {action} ({} clips, 6 s): net travel {before:.2} m, smoothed {smoothed:.2} m, default clean-up {after:.2} m", clips.len());
+        println!(
+            "real test {action} ({} clips, 6 s): net travel {before:.2} m, smoothed {smoothed:.2} m, default clean-up {after:.2} m \
+             (toe frames lifted > 5 mm: {:.0} %), all-low lock {all_low:.2} m",
+            clips.len(),
+            100.0 * lifted_frames
+        );
     }
 }
 

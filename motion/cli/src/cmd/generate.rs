@@ -48,11 +48,13 @@ pub struct CleanupArgs {
     /// Temporal smoothing, in frames (Gaussian σ; 0 = write the model's frames unsmoothed).
     #[arg(long, default_value_t = DEFAULT_SMOOTH_SIGMA_FRAMES, value_name = "SIGMA")]
     pub smooth: f32,
-    /// Which feet to lock: `all-low` (default) treats every toe near the floor as planted, the
-    /// body moves over it and the legs hold it, so feet do not slide, but walks get shorter
-    /// (real mocap walks by 40 %); `stance` only locks toes that also move slowly, keeping the
-    /// travel while fast low feet may slide; `off` keeps the feet as sampled.
-    #[arg(long, value_enum, default_value = "all-low", value_name = "MODE")]
+    /// Which feet to lock: `stance-lift` (default) plants toes that are near the floor and
+    /// slow (the body moves over them, the legs hold them) and lifts a fast toe that drags
+    /// along the floor into a step, so feet neither slide nor shuffle and walks keep their
+    /// travel; `stance` plants the same toes but leaves fast low feet sliding; `all-low`
+    /// treats every toe near the floor as planted, which shortens walks (real mocap walks by
+    /// 40 %); `off` keeps the feet as sampled.
+    #[arg(long, value_enum, default_value = "stance-lift", value_name = "MODE")]
     pub foot_lock: FootLockArg,
     /// Same as `--foot-lock off`.
     #[arg(long, conflicts_with = "foot_lock")]
@@ -63,6 +65,7 @@ pub struct CleanupArgs {
 pub enum FootLockArg {
     AllLow,
     Stance,
+    StanceLift,
     Off,
 }
 
@@ -75,6 +78,7 @@ impl CleanupArgs {
             (true, _) | (_, FootLockArg::Off) => FootLock::Off,
             (_, FootLockArg::AllLow) => FootLock::AllLowToes,
             (_, FootLockArg::Stance) => FootLock::Stance,
+            (_, FootLockArg::StanceLift) => FootLock::StanceLift,
         };
         Ok(Cleanup { smooth_sigma_frames: self.smooth, foot_lock })
     }
