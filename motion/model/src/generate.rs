@@ -41,6 +41,8 @@ pub struct GenerateOptions {
     pub shifted_grid: bool,
     /// DDIM η ([`DdimSampler::eta`]); 0 = deterministic.
     pub eta: f32,
+    /// Guidance rescale φ ([`DdimSampler::guidance_rescale`]); 0 = off.
+    pub guidance_rescale: f32,
 }
 
 impl GenerateOptions {
@@ -61,6 +63,9 @@ impl GenerateOptions {
         }
         if !self.eta.is_finite() || !(0.0..=1.0).contains(&self.eta) {
             return Err(GenerateError::BadRequest(format!("--eta {} must be between 0 and 1", self.eta)));
+        }
+        if !self.guidance_rescale.is_finite() || !(0.0..=1.0).contains(&self.guidance_rescale) {
+            return Err(GenerateError::BadRequest(format!("--guidance-rescale {} must be between 0 and 1", self.guidance_rescale)));
         }
         if self.steps == 0 || self.steps > MAX_STEPS {
             return Err(GenerateError::BadRequest(format!("--steps {} must be 1–{MAX_STEPS}", self.steps)));
@@ -132,7 +137,7 @@ impl Generator {
             guidance: opts.guidance,
             seed: opts.seed,
         };
-        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, eta: opts.eta, ..DdimSampler::new(opts.steps) };
+        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, eta: opts.eta, guidance_rescale: opts.guidance_rescale, ..DdimSampler::new(opts.steps) };
         let out = sampler.sample(&self.model, &schedule, &req, &self.device, on_step);
         let [k, n, f] = out.dims();
         let flat: Vec<f32> = out

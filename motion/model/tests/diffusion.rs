@@ -131,7 +131,7 @@ fn overlapping_tokens_train_and_the_export_keeps_the_layout() {
     let device = Device::flex();
     let g = Generator::load(&dir.path().join("model"), &device).expect("load f16 model");
     let emb = fake_embed(&["a person walks"]).expect("embed")[0];
-    let opts = GenerateOptions { seconds: 1.45, samples: 1, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0 };
+    let opts = GenerateOptions { seconds: 1.45, samples: 1, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
     let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
     assert_eq!(out[0].len(), 29);
     assert!(out[0].iter().flatten().all(|v| v.is_finite()));
@@ -317,7 +317,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
     export_model(&model, &cfg, data.stats(), &dir.path().join("m")).expect("export");
     let g = Generator::load(&dir.path().join("m"), &device).expect("load f16 model");
     let emb = fake_embed(&["a person walks"]).expect("embed")[0];
-    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0 };
+    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
     let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].len(), 30);
@@ -333,7 +333,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
 fn bad_requests_are_refused_clearly() {
     assert!(check_text("   ").is_err());
     assert_eq!(check_text(" walk ").unwrap(), "walk");
-    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0, shifted_grid: false, eta: 0.0 };
+    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
     assert_eq!(ok.check().unwrap(), 120);
     for bad in [
         GenerateOptions { seconds: 0.0, ..ok.clone() },
@@ -344,6 +344,8 @@ fn bad_requests_are_refused_clearly() {
         GenerateOptions { guidance: -1.0, ..ok.clone() },
         GenerateOptions { eta: 1.5, ..ok.clone() },
         GenerateOptions { eta: f32::NAN, ..ok.clone() },
+        GenerateOptions { guidance_rescale: 1.5, ..ok.clone() },
+        GenerateOptions { guidance_rescale: f32::NAN, ..ok.clone() },
     ] {
         let e = bad.check().expect_err("must refuse");
         assert!(matches!(e, GenerateError::BadRequest(_)));
@@ -363,7 +365,7 @@ fn bench_default_model_6s() {
     let g = Generator::load(&dir, &device).expect("models/default");
     let emb = fake_embed(&["a person walks forward"]).expect("embed")[0];
     for (steps, guidance) in [(10, 2.5), (20, 2.5), (10, 1.0)] {
-        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0, shifted_grid: false, eta: 0.0 };
+        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
         g.generate(&emb, &opts, &mut |_, _| {}).expect("warm-up");
         let t = std::time::Instant::now();
         let runs = 3;

@@ -70,6 +70,9 @@ pub struct EvalArgs {
     /// DDIM η for generation (as `motion generate --eta`).
     #[arg(long, default_value_t = 0.0)]
     pub eta: f32,
+    /// Guidance rescale φ for generation (as `motion generate --guidance-rescale`).
+    #[arg(long, default_value_t = 0.0)]
+    pub guidance_rescale: f32,
     #[command(flatten)]
     pub minilm: MiniLmArgs,
     /// Also test free-form prompts (needs --model): a file of `action<TAB>prompt` lines ('#'
@@ -201,7 +204,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
         let mut correct = 0;
         for ((action, prompt), e) in prompts.iter().zip(&emb) {
-            let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed, shifted_grid: a.shifted_grid, eta: a.eta };
+            let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed, shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale };
             let motions: Vec<_> = g.generate(e, &opts, &mut |_, _| {})?.iter().map(|f| encode(&cleanup.apply(&decode(f)))).collect();
             let (_, pred) = motion_model::evaluator::eval::embed_motions(&ev, &motions, &device);
             let c = pred.iter().filter(|&&p| p == *action).count();
@@ -296,7 +299,7 @@ fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eva
     let mut set = MotionSet { name: "generated raw".into(), ..Default::default() };
     let run = |i: usize, samples: usize| -> anyhow::Result<Vec<Vec<[f32; motion::features::FEATURE_DIM]>>> {
         let frames = real.motions[i].len().clamp(20, 200);
-        let opts = GenerateOptions { seconds: frames as f32 / 20.0, samples, guidance: a.guidance, steps, seed: a.seed.wrapping_add(i as u64), shifted_grid: a.shifted_grid, eta: a.eta };
+        let opts = GenerateOptions { seconds: frames as f32 / 20.0, samples, guidance: a.guidance, steps, seed: a.seed.wrapping_add(i as u64), shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale };
         Ok(g.generate(&data.embedding(real.captions[i]), &opts, &mut |_, _| {})?)
     };
     for i in 0..real.motions.len() {

@@ -107,6 +107,11 @@ pub struct SamplerArgs {
     /// every step like DDPM. Same seed, same output either way.
     #[arg(long, default_value_t = 0.0)]
     pub eta: f32,
+    /// Guidance rescale φ between 0 and 1: scales each guided estimate back to the spread of
+    /// the text-conditioned one (against guidance exaggerating motion, e.g. walks that turn
+    /// into runs); 0 (default) is plain classifier-free guidance.
+    #[arg(long, default_value_t = 0.0)]
+    pub guidance_rescale: f32,
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -120,7 +125,7 @@ pub struct SamplerArgs {
 
 impl SamplerArgs {
     pub fn options(&self, samples: usize, seed: u64) -> GenerateOptions {
-        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed, shifted_grid: self.shifted_grid, eta: self.eta }
+        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed, shifted_grid: self.shifted_grid, eta: self.eta, guidance_rescale: self.guidance_rescale }
     }
 
     pub fn device(&self) -> anyhow::Result<motion_model::Device> {
