@@ -1,7 +1,7 @@
 //! Minimal training driver with no CLI dependencies (same loop as `motion train`), so a run can
 //! start from the motion-model build alone. Usage:
 //!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume] [--cooldown=N]
-//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--w-foot=X] [--init-from=MODEL_DIR] [--fk] [--unroll=K] [--unroll-max-t=T] [--paraphrases] [--by-frames] [--balance-actions]
+//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--w-foot=X] [--w-hand-speed=X] [--init-from=MODEL_DIR] [--fk] [--unroll=K] [--unroll-max-t=T] [--paraphrases] [--by-frames] [--balance-actions]
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -37,8 +37,8 @@ fn run() -> Result<(), String> {
     let num = |name: &str| -> Result<Option<f64>, String> {
         opt(name).map(|v| v.parse::<f64>().map_err(|_| format!("bad {name}{v}"))).transpose()
     };
-    let (lr, w_heading, w_path, w_hand, w_foot) =
-        (num("--lr=")?, num("--w-heading=")?, num("--w-path=")?, num("--w-hand-vel=")?, num("--w-foot=")?);
+    let (lr, w_heading, w_path, w_hand, w_foot, w_hand_speed) =
+        (num("--lr=")?, num("--w-heading=")?, num("--w-path=")?, num("--w-hand-vel=")?, num("--w-foot=")?, num("--w-hand-speed=")?);
     let path = if cache.is_dir() { cache.join(CACHE_FILE) } else { cache };
     let cache = DatasetCache::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
@@ -48,6 +48,7 @@ fn run() -> Result<(), String> {
         .with_w_path(w_path)
         .with_w_hand_vel(w_hand)
         .with_w_foot(w_foot)
+        .with_w_hand_speed(w_hand_speed)
         .with_init_from(opt("--init-from="))
         .with_fk_losses(args.iter().any(|a| a == "--fk").then_some(true))
         .with_unroll_steps(opt("--unroll=").map(|v| v.parse::<usize>()).transpose().map_err(|_| "bad --unroll=")?)
