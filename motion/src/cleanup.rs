@@ -142,8 +142,13 @@ fn horizontal(v: Vector3<f32>) -> Vector3<f32> {
     Vector3::new(v.x, 0.0, v.z)
 }
 
+/// Both frames of a toe's pair within the contact band (the skating metric's contact test).
+fn low_pair(a: &Vector3<f32>, b: &Vector3<f32>) -> bool {
+    a.y < CONTACT_HEIGHT_M && b.y < CONTACT_HEIGHT_M
+}
+
 fn planted(a: &Vector3<f32>, b: &Vector3<f32>, mode: FootLock) -> bool {
-    let low = a.y < CONTACT_HEIGHT_M && b.y < CONTACT_HEIGHT_M;
+    let low = low_pair(a, b);
     match mode {
         FootLock::Off => false,
         FootLock::AllLowToes => low,
@@ -159,8 +164,7 @@ fn swing_lift(toe_m: &[Vector3<f32>]) -> Vec<f32> {
     let mut needed = vec![0f32; n];
     for t in 1..n {
         let (a, b) = (toe_m[t - 1], toe_m[t]);
-        let low = a.y < CONTACT_HEIGHT_M && b.y < CONTACT_HEIGHT_M;
-        if low && horizontal(b - a).norm() >= CONTACT_SPEED_M_PER_FRAME {
+        if low_pair(&a, &b) && horizontal(b - a).norm() >= CONTACT_SPEED_M_PER_FRAME {
             needed[t - 1] = needed[t - 1].max(SWING_CLEARANCE_M - a.y);
             needed[t] = needed[t].max(SWING_CLEARANCE_M - b.y);
         }
@@ -206,11 +210,9 @@ fn pin_legs(motion: &mut Motion, mode: FootLock) {
             vec![0.0; positions.len()]
         };
         let mut offset = Vector3::<f32>::zeros();
-        if lift.first().is_some_and(|&l| l > 1e-4) {
-            motion.poses[0] = move_ankle(&motion.skeleton, &motion.poses[0], leg, Vector3::y() * lift[0]);
-        }
-        for t in 1..positions.len() {
-            let (a, b) = (positions[t - 1][toe], positions[t][toe]);
+        for t in 0..positions.len() {
+            // Frame 0 pairs with itself: no slide, so only its lift applies.
+            let (a, b) = (positions[t.saturating_sub(1)][toe], positions[t][toe]);
             if planted(&a, &b, mode) {
                 offset += horizontal(b - a);
                 if offset.norm() > MAX_PIN_OFFSET_M {

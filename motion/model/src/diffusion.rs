@@ -216,7 +216,7 @@ fn rescale_guided(guided: Tensor<3>, conditional: Tensor<3>, phi: f32) -> Tensor
     let [k, n, f] = guided.dims();
     let std = |x: Tensor<3>| x.reshape([k, n * f]).var(1).sqrt().reshape([k, 1, 1]);
     let ratio = std(conditional) / std(guided.clone()).clamp_min(1e-6);
-    guided.clone() * (ratio * phi + (1.0 - phi))
+    guided * (ratio * phi + (1.0 - phi))
 }
 
 fn model_feature_dim(model: &Denoiser) -> usize {

@@ -256,11 +256,12 @@ fn foot_lock_on_real_walks() {
             let old_default = motion::cleanup::Cleanup { foot_lock: motion::cleanup::FootLock::AllLowToes, ..Default::default() };
             all_low += net(&old_default.apply(&m)) / clips.len() as f32;
             // Share of toe frames the default lifts by more than 5 mm over the smoothed clip.
-            let (s, c) = (motion::cleanup::smooth(&m, 1.0).joint_positions(), cleaned.joint_positions());
+            let smooth = motion::cleanup::smooth(&m, 1.0);
+            smoothed += net(&smooth) / clips.len() as f32;
+            let (s, c) = (smooth.joint_positions(), cleaned.joint_positions());
             let toes = [motion::skeleton::joint::L_FOOT, motion::skeleton::joint::R_FOOT];
             let lifted = s.iter().zip(&c).map(|(a, b)| toes.iter().filter(|&&j| b[j].y - a[j].y > 0.005).count()).sum::<usize>();
             lifted_frames += lifted as f32 / (2 * s.len() * clips.len()) as f32;
-            smoothed += net(&motion::cleanup::smooth(&m, 1.0)) / clips.len() as f32;
         }
         println!(
             "real test {action} ({} clips, 6 s): net travel {before:.2} m, smoothed {smoothed:.2} m, default clean-up {after:.2} m \
