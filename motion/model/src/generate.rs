@@ -6,7 +6,7 @@ use burn::prelude::*;
 use motion::features::FEATURE_DIM;
 
 use crate::denoiser::Denoiser;
-use crate::diffusion::{CosineSchedule, DdimSampler, SampleRequest};
+use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, DdimSampler, SampleRequest};
 use crate::text_encoder::EMBEDDING_DIM;
 use crate::train::{MODEL_CONFIG, MODEL_STATS, MODEL_WEIGHTS, Stats, TrainConfig, TrainError, load_weights};
 
@@ -43,6 +43,26 @@ pub struct GenerateOptions {
     pub eta: f32,
     /// Guidance rescale φ ([`DdimSampler::guidance_rescale`]); 0 = off.
     pub guidance_rescale: f32,
+    /// Noise levels `[lo, hi]` with guidance ([`DdimSampler::guidance_interval`]); `[0, 1]` = all.
+    pub guidance_interval: [f32; 2],
+}
+
+impl Default for GenerateOptions {
+    /// The shipped defaults: 6 s, one sample, guidance [`DEFAULT_GUIDANCE`] at every step,
+    /// [`DEFAULT_DDIM_STEPS`] deterministic DDIM steps, seed 0.
+    fn default() -> Self {
+        Self {
+            seconds: 6.0,
+            samples: 1,
+            guidance: DEFAULT_GUIDANCE,
+            steps: DEFAULT_DDIM_STEPS,
+            seed: 0,
+            shifted_grid: false,
+            eta: 0.0,
+            guidance_rescale: 0.0,
+            guidance_interval: [0.0, 1.0],
+        }
+    }
 }
 
 impl GenerateOptions {
@@ -66,6 +86,12 @@ impl GenerateOptions {
         }
         if !self.guidance_rescale.is_finite() || !(0.0..=1.0).contains(&self.guidance_rescale) {
             return Err(GenerateError::BadRequest(format!("--guidance-rescale {} must be between 0 and 1", self.guidance_rescale)));
+        }
+        let [lo, hi] = self.guidance_interval;
+        if !lo.is_finite() || !hi.is_finite() || !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo > hi {
+            return Err(GenerateError::BadRequest(format!(
+                "--guidance-interval {lo},{hi} must be two noise levels 0 ≤ LO ≤ HI ≤ 1 (1 = pure noise)"
+            )));
         }
         if self.steps == 0 || self.steps > MAX_STEPS {
             return Err(GenerateError::BadRequest(format!("--steps {} must be 1–{MAX_STEPS}", self.steps)));
@@ -137,7 +163,7 @@ impl Generator {
             guidance: opts.guidance,
             seed: opts.seed,
         };
-        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, eta: opts.eta, guidance_rescale: opts.guidance_rescale, ..DdimSampler::new(opts.steps) };
+        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, eta: opts.eta, guidance_rescale: opts.guidance_rescale, guidance_interval: opts.guidance_interval, ..DdimSampler::new(opts.steps) };
         let out = sampler.sample(&self.model, &schedule, &req, &self.device, on_step);
         let [k, n, f] = out.dims();
         let flat: Vec<f32> = out

@@ -131,7 +131,7 @@ fn overlapping_tokens_train_and_the_export_keeps_the_layout() {
     let device = Device::flex();
     let g = Generator::load(&dir.path().join("model"), &device).expect("load f16 model");
     let emb = fake_embed(&["a person walks"]).expect("embed")[0];
-    let opts = GenerateOptions { seconds: 1.45, samples: 1, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
+    let opts = GenerateOptions { seconds: 1.45, samples: 1, guidance: 2.0, steps: 3, seed: 3, ..GenerateOptions::default() };
     let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
     assert_eq!(out[0].len(), 29);
     assert!(out[0].iter().flatten().all(|v| v.is_finite()));
@@ -297,6 +297,29 @@ fn shifted_grid_keeps_length_and_determinism_and_changes_the_result() {
 }
 
 #[test]
+fn guidance_interval_guides_only_the_named_noise_levels() {
+    let device = Device::flex();
+    device.seed(1);
+    let model = tiny().init(&device);
+    let schedule = CosineSchedule::new(1000);
+    let run = |interval: [f32; 2], guidance: f32| {
+        let s = DdimSampler { guidance_interval: interval, ..DdimSampler::new(4) };
+        let req = SampleRequest { guidance, ..request(5, 22, 2) };
+        s.sample(&model, &schedule, &req, &device, &mut |_, _| {}).into_data().try_into_vec::<f32>().unwrap()
+    };
+    let everywhere = run([0.0, 1.0], 2.5);
+    assert_eq!(everywhere, run([0.0, 1.0], 2.5), "deterministic");
+    // No noise level in the interval: exactly the unguided (conditional-only) sampler.
+    assert_eq!(run([0.0, 0.0], 2.5), run([0.0, 1.0], 1.0));
+    // 4 steps visit t/T = 1, 0.75, 0.5, 0.25: leaving out the noisiest ones changes the result
+    // but is not the same as no guidance at all.
+    let late = run([0.0, 0.6], 2.5);
+    assert_ne!(late, everywhere);
+    assert_ne!(late, run([0.0, 1.0], 1.0));
+    assert!(late.iter().all(|x| x.is_finite()));
+}
+
+#[test]
 fn timesteps_descend_and_end_at_zero() {
     let s = CosineSchedule::new(1000);
     let ts = DdimSampler::new(10).timesteps(&s);
@@ -317,7 +340,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
     export_model(&model, &cfg, data.stats(), &dir.path().join("m")).expect("export");
     let g = Generator::load(&dir.path().join("m"), &device).expect("load f16 model");
     let emb = fake_embed(&["a person walks"]).expect("embed")[0];
-    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
+    let opts = GenerateOptions { seconds: 1.5, samples: 2, guidance: 2.0, steps: 3, seed: 3, ..GenerateOptions::default() };
     let out = g.generate(&emb, &opts, &mut |_, _| {}).expect("generate");
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].len(), 30);
@@ -333,7 +356,7 @@ fn generate_from_exported_tiny_model_writes_a_file() {
 fn bad_requests_are_refused_clearly() {
     assert!(check_text("   ").is_err());
     assert_eq!(check_text(" walk ").unwrap(), "walk");
-    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
+    let ok = GenerateOptions { seconds: 6.0, samples: 1, guidance: 2.5, steps: 10, seed: 0, ..GenerateOptions::default() };
     assert_eq!(ok.check().unwrap(), 120);
     for bad in [
         GenerateOptions { seconds: 0.0, ..ok.clone() },
@@ -346,6 +369,9 @@ fn bad_requests_are_refused_clearly() {
         GenerateOptions { eta: f32::NAN, ..ok.clone() },
         GenerateOptions { guidance_rescale: 1.5, ..ok.clone() },
         GenerateOptions { guidance_rescale: f32::NAN, ..ok.clone() },
+        GenerateOptions { guidance_interval: [0.8, 0.2], ..ok.clone() },
+        GenerateOptions { guidance_interval: [-0.1, 1.0], ..ok.clone() },
+        GenerateOptions { guidance_interval: [0.0, f32::NAN], ..ok.clone() },
     ] {
         let e = bad.check().expect_err("must refuse");
         assert!(matches!(e, GenerateError::BadRequest(_)));
@@ -365,7 +391,7 @@ fn bench_default_model_6s() {
     let g = Generator::load(&dir, &device).expect("models/default");
     let emb = fake_embed(&["a person walks forward"]).expect("embed")[0];
     for (steps, guidance) in [(10, 2.5), (20, 2.5), (10, 1.0)] {
-        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0, shifted_grid: false, eta: 0.0, guidance_rescale: 0.0 };
+        let opts = GenerateOptions { seconds: 6.0, samples: 1, guidance, steps, seed: 0, ..GenerateOptions::default() };
         g.generate(&emb, &opts, &mut |_, _| {}).expect("warm-up");
         let t = std::time::Instant::now();
         let runs = 3;

@@ -73,6 +73,9 @@ pub struct EvalArgs {
     /// Guidance rescale φ for generation (as `motion generate --guidance-rescale`).
     #[arg(long, default_value_t = 0.0)]
     pub guidance_rescale: f32,
+    /// Noise levels with guidance (as `motion generate --guidance-interval`).
+    #[arg(long, value_name = "LO,HI", value_parser = super::generate::parse_interval, default_value = "0,1")]
+    pub guidance_interval: [f32; 2],
     #[command(flatten)]
     pub minilm: MiniLmArgs,
     /// Also test free-form prompts (needs --model): a file of `action<TAB>prompt` lines ('#'
@@ -204,7 +207,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
         let mut correct = 0;
         for ((action, prompt), e) in prompts.iter().zip(&emb) {
-            let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed, shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale };
+            let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed, shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale, guidance_interval: a.guidance_interval };
             let motions: Vec<_> = g.generate(e, &opts, &mut |_, _| {})?.iter().map(|f| encode(&cleanup.apply(&decode(f)))).collect();
             let (_, pred) = motion_model::evaluator::eval::embed_motions(&ev, &motions, &device);
             let c = pred.iter().filter(|&&p| p == *action).count();
@@ -299,7 +302,7 @@ fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eva
     let mut set = MotionSet { name: "generated raw".into(), ..Default::default() };
     let run = |i: usize, samples: usize| -> anyhow::Result<Vec<Vec<[f32; motion::features::FEATURE_DIM]>>> {
         let frames = real.motions[i].len().clamp(20, 200);
-        let opts = GenerateOptions { seconds: frames as f32 / 20.0, samples, guidance: a.guidance, steps, seed: a.seed.wrapping_add(i as u64), shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale };
+        let opts = GenerateOptions { seconds: frames as f32 / 20.0, samples, guidance: a.guidance, steps, seed: a.seed.wrapping_add(i as u64), shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale, guidance_interval: a.guidance_interval };
         Ok(g.generate(&data.embedding(real.captions[i]), &opts, &mut |_, _| {})?)
     };
     for i in 0..real.motions.len() {

@@ -112,6 +112,11 @@ pub struct SamplerArgs {
     /// into runs); 0 (default) is plain classifier-free guidance.
     #[arg(long, default_value_t = 0.0)]
     pub guidance_rescale: f32,
+    /// Apply guidance only at noise levels LO,HI (1 = pure noise, the first DDIM step; 0.1
+    /// the last of 10). The other steps use the text-conditioned estimate alone and are
+    /// cheaper. Default 0,1: every step.
+    #[arg(long, value_name = "LO,HI", value_parser = parse_interval, default_value = "0,1")]
+    pub guidance_interval: [f32; 2],
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -123,9 +128,30 @@ pub struct SamplerArgs {
     pub minilm: MiniLmArgs,
 }
 
+/// Parses `--guidance-interval LO,HI` (two numbers; their range is checked with the other
+/// options by [`GenerateOptions::check`]).
+pub fn parse_interval(s: &str) -> Result<[f32; 2], String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [lo, hi] = parts.as_slice() else {
+        return Err(format!("expected two noise levels LO,HI such as 0,0.8, got {s:?}"));
+    };
+    let num = |x: &str| x.parse::<f32>().map_err(|_| format!("{x:?} is not a number (expected LO,HI such as 0,0.8)"));
+    Ok([num(lo)?, num(hi)?])
+}
+
 impl SamplerArgs {
     pub fn options(&self, samples: usize, seed: u64) -> GenerateOptions {
-        GenerateOptions { seconds: self.seconds, samples, guidance: self.guidance, steps: self.steps, seed, shifted_grid: self.shifted_grid, eta: self.eta, guidance_rescale: self.guidance_rescale }
+        GenerateOptions {
+            seconds: self.seconds,
+            samples,
+            guidance: self.guidance,
+            steps: self.steps,
+            seed,
+            shifted_grid: self.shifted_grid,
+            eta: self.eta,
+            guidance_rescale: self.guidance_rescale,
+            guidance_interval: self.guidance_interval,
+        }
     }
 
     pub fn device(&self) -> anyhow::Result<motion_model::Device> {
