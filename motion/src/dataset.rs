@@ -117,6 +117,38 @@ impl DatasetCache {
         m
     }
 
+    /// This cache plus a mirror image of every training clip (X → −X, left and right joints
+    /// swapped; see [`Motion::mirrored`](crate::Motion::mirrored)), labelled with the mirrored
+    /// action (`walk-left` ↔ `walk-right`, `wave-left-hand` ↔ `wave-right-hand`, …) and that
+    /// action's captions; names get an `M/` prefix. Validation and test clips are not copied, and
+    /// mean/std stay those of the original train split, so a model trained on the plain cache
+    /// can be fine-tuned on this one. Training augmentation in the spirit of HumanML3D's mirrored
+    /// copies: the lateral actions have few clips each (walk-left/right: 11), and every
+    /// left-handed clip teaches the right-handed one too.
+    pub fn with_mirrored_train_clips(&self) -> DatasetCache {
+        let mut out = self.clone();
+        for clip in self.clips.iter().filter(|c| c.split == Split::Train && c.frames > 0) {
+            let rows: Vec<[f32; FEATURE_DIM]> = self
+                .clip_rows(clip)
+                .chunks_exact(FEATURE_DIM)
+                .map(|r| std::array::from_fn(|k| r[k]))
+                .collect();
+            let mirrored = encode(&canonicalize(&decode(&rows).mirrored()));
+            let action = mirror_action(&clip.action);
+            let start = out.features.len() / FEATURE_DIM;
+            out.features.extend(mirrored.iter().flatten());
+            out.clips.push(ClipEntry {
+                name: format!("M/{}", clip.name),
+                captions: captions_for(&action, &clip.style),
+                action,
+                start,
+                frames: mirrored.len(),
+                ..clip.clone()
+            });
+        }
+        out
+    }
+
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         use safetensors::tensor::{Dtype, TensorView};
         let as_bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
@@ -191,6 +223,20 @@ pub fn assign_splits(clips: &[BandaiClip], opts: &BuildOptions) -> Vec<Split> {
         }
     }
     out
+}
+
+/// The action label of a clip's mirror image: the words `left` and `right` swapped
+/// (`walk-turn-left` → `walk-turn-right`); labels without a side are their own mirror.
+pub fn mirror_action(action: &str) -> String {
+    action
+        .split('-')
+        .map(|w| match w {
+            "left" => "right",
+            "right" => "left",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Builds the cache from a folder holding the Bandai Namco datasets. `progress` is called with
@@ -329,5 +375,71 @@ mod tests {
         assert_eq!(back.features, cache.features);
         std::fs::write(&p, b"garbage").unwrap();
         assert!(DatasetCache::read(&p).is_err());
+    }
+
+    #[test]
+    fn mirror_labels_swap_sides_only() {
+        assert_eq!(mirror_action("walk-turn-left"), "walk-turn-right");
+        assert_eq!(mirror_action("raise-up-right-hand"), "raise-up-left-hand");
+        assert_eq!(mirror_action("walk-left"), "walk-right");
+        assert_eq!(mirror_action("bow"), "bow");
+        assert_eq!(mirror_action("byebye"), "byebye");
+    }
+
+    #[test]
+    fn mirrored_train_clips_are_mirror_images_with_mirrored_labels() {
+        use crate::motion::{Motion, Pose};
+        use crate::rotation::Quat;
+        use crate::skeleton::{joint, Skeleton, MIRROR, NUM_JOINTS};
+        use nalgebra::Vector3;
+        // A sidestep with the left arm swinging up: nothing about it is symmetric.
+        let poses = (0..30)
+            .map(|f| {
+                let mut local = [Quat::identity(); NUM_JOINTS];
+                local[joint::L_SHOULDER] = Quat::from_axis_angle(&Vector3::z_axis(), -0.05 * f as f32);
+                local[joint::L_HIP] = Quat::from_axis_angle(&Vector3::x_axis(), 0.02 * f as f32);
+                Pose { root_m: Vector3::new(0.02 * f as f32, 0.9, 0.01 * f as f32), local }
+            })
+            .collect();
+        let m = Motion { skeleton: Skeleton::canonical(), fps: 20.0, poses };
+        let rows = encode(&canonicalize(&m));
+        let n = rows.len();
+        let entry = |name: &str, action: &str, split, start| ClipEntry {
+            name: name.into(),
+            dataset: 2,
+            action: action.into(),
+            style: "happy".into(),
+            take: "001".into(),
+            split,
+            captions: captions_for(action, "happy"),
+            start,
+            frames: n,
+        };
+        let cache = DatasetCache {
+            clips: vec![entry("a", "walk-left", Split::Train, 0), entry("b", "wave-left-hand", Split::Test, n)],
+            features: rows.iter().chain(rows.iter()).flatten().copied().collect(),
+            mean: vec![0.5; FEATURE_DIM],
+            std: vec![2.0; FEATURE_DIM],
+        };
+        let out = cache.with_mirrored_train_clips();
+        assert_eq!(out.clips.len(), 3, "only the train clip is copied");
+        assert_eq!((out.mean.clone(), out.std.clone()), (cache.mean.clone(), cache.std.clone()), "stats stay those of the original train split");
+        let c = &out.clips[2];
+        assert_eq!((c.name.as_str(), c.action.as_str(), c.split, c.frames), ("M/a", "walk-right", Split::Train, n));
+        assert_eq!(c.captions, captions_for("walk-right", "happy"));
+        assert!(c.captions.iter().all(|t| !t.contains("left")), "{:?}", c.captions);
+        let to_rows = |r: &[f32]| r.chunks_exact(FEATURE_DIM).map(|x| std::array::from_fn(|k| x[k])).collect::<Vec<[f32; FEATURE_DIM]>>();
+        let a = decode(&to_rows(out.clip_rows(&out.clips[0]))).joint_positions();
+        let b = decode(&to_rows(out.clip_rows(c))).joint_positions();
+        let mut worst = 0.0f32;
+        for f in 0..n {
+            for j in 0..NUM_JOINTS {
+                let (p, q) = (a[f][j], b[f][MIRROR[j]]);
+                worst = worst.max((p.x + q.x).abs()).max((p.y - q.y).abs()).max((p.z - q.z).abs());
+            }
+        }
+        assert!(worst < 2e-3, "mirrored clip is off the mirror image by {worst} m");
+        // The sidestep goes the other way.
+        assert!(a[n - 1][0].x * b[n - 1][0].x < 0.0, "{} vs {}", a[n - 1][0].x, b[n - 1][0].x);
     }
 }

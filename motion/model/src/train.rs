@@ -108,6 +108,10 @@ pub struct TrainConfig {
     /// Bandai Namco actions with 1–11 clips each get 4–5× more draws. Combines with
     /// `sample_by_frames` (the weights multiply). None = false.
     pub balance_actions: Option<bool>,
+    /// Also train on a mirror image of every training clip, its action and captions mirrored
+    /// too (`DatasetCache::with_mirrored_train_clips`): twice the data, and each lateral action
+    /// (walk-left/right: 11 clips each) learns from its mirror twin. None = false.
+    pub mirror_train: Option<bool>,
     /// Model folder (f16 `model.bpk` + `config.json`) whose weights start a new run instead of
     /// random ones: fine-tuning. Ignored when resuming from a checkpoint.
     pub init_from: Option<String>,

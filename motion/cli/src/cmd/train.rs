@@ -93,6 +93,11 @@ pub struct TrainArgs {
     /// --sample-by-frames.
     #[arg(long)]
     pub balance_actions: bool,
+    /// Also train on the mirror image of every training clip (left and right swapped in the
+    /// motion, its action label and its captions): twice the data, and each left-side action
+    /// learns from its right-side twin. Validation and test clips are not mirrored.
+    #[arg(long)]
+    pub mirror: bool,
     /// Start from this model folder's weights (e.g. models/default) instead of random ones:
     /// fine-tuning. The model shape must match. Ignored with --resume once OUT has a checkpoint.
     #[arg(long)]
@@ -175,12 +180,14 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_caption_paraphrases(a.caption_paraphrases.then_some(true))
         .with_sample_by_frames(a.sample_by_frames.then_some(true))
         .with_balance_actions(a.balance_actions.then_some(true))
+        .with_mirror_train(a.mirror.then_some(true))
         .with_init_from(a.init_from.as_ref().map(|p| p.display().to_string()))
         .with_val_every(a.val_every)
         .with_checkpoint_every(a.checkpoint_every);
 
     // MiniLM is loaded only if the caption cache is missing or stale.
     let mut minilm = LazyMiniLm::new(a.minilm.minilm_dir.clone());
+    let cache = if a.mirror { cache.with_mirrored_train_clips() } else { cache };
     let data = TrainData::with_paraphrases(&cache, Some(&a.out), &mut |t| minilm.embed(t), a.caption_paraphrases)?;
     drop(minilm);
     eprintln!("train clips: {}, steps {}, batch {}, backend {}", data.train_clips(), a.steps, a.batch, a.backend);

@@ -1,7 +1,7 @@
 //! Minimal training driver with no CLI dependencies (same loop as `motion train`), so a run can
 //! start from the motion-model build alone. Usage:
 //!   motion-model-train CACHE_DIR RUN_DIR STEPS BATCH MAX_MINUTES [--resume] [--cooldown=N]
-//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--w-foot=X] [--w-hand-speed=X] [--init-from=MODEL_DIR] [--fk] [--unroll=K] [--unroll-max-t=T] [--paraphrases] [--by-frames] [--balance-actions]
+//!     [--lr=X] [--w-heading=X] [--w-path=X] [--w-hand-vel=X] [--w-foot=X] [--w-hand-speed=X] [--init-from=MODEL_DIR] [--fk] [--unroll=K] [--unroll-max-t=T] [--paraphrases] [--by-frames] [--balance-actions] [--mirror]
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,8 @@ fn run() -> Result<(), String> {
         .with_unroll_max_t(opt("--unroll-max-t=").map(|v| v.parse::<usize>()).transpose().map_err(|_| "bad --unroll-max-t=")?)
         .with_caption_paraphrases(args.iter().any(|a| a == "--paraphrases").then_some(true))
         .with_sample_by_frames(args.iter().any(|a| a == "--by-frames").then_some(true))
-        .with_balance_actions(args.iter().any(|a| a == "--balance-actions").then_some(true));
+        .with_balance_actions(args.iter().any(|a| a == "--balance-actions").then_some(true))
+        .with_mirror_train(args.iter().any(|a| a == "--mirror").then_some(true));
     let cfg = match lr { Some(lr) => cfg.with_lr(lr), None => cfg };
     let device = motion_model::Device::flex();
     let mut embed = |texts: &[&str]| -> Result<Vec<[f32; 384]>, String> {
@@ -64,6 +65,7 @@ fn run() -> Result<(), String> {
         eprintln!("embedding {} captions…", texts.len());
         enc.encode(texts).map_err(|e| e.to_string())
     };
+    let cache = if cfg.mirror_train.unwrap_or(false) { cache.with_mirrored_train_clips() } else { cache };
     let data = TrainData::with_paraphrases(&cache, Some(&out), &mut embed, cfg.caption_paraphrases.unwrap_or(false)).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
     let t0 = Instant::now();
