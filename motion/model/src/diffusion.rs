@@ -170,10 +170,11 @@ impl DdimSampler {
 
         let ts = self.timesteps(schedule);
         for (i, &t) in ts.iter().enumerate() {
-            // Frames put in front of the clip at this step (a shifted grid), if it still fits.
+            // Guided at this noise level (t / T)? Unguided steps run the conditional rows only.
             let level = (t + 1) as f32 / schedule.steps() as f32;
             let cfg = cfg_any && level >= lo - 1e-6 && level <= hi + 1e-6;
             let rows = if cfg { 2 * k } else { k };
+            // Frames put in front of the clip at this step (a shifted grid), if it still fits.
             let lead = if self.shifted_grid && i % 2 == 1 && g > 1 && frames + g / 2 <= model.max_frames() { g / 2 } else { 0 };
             let total = (lead + frames).div_ceil(g) * g;
             let tokens = total / g;

@@ -229,16 +229,22 @@ fn fine_tune_starts_from_the_given_weights() {
     assert!(err.to_string().contains("different model shape"), "{err}");
 }
 
+/// The untrained tiny denoiser (weights from seed 1) on the CPU, with the 1,000-level schedule
+/// the sampler tests share.
+fn seeded_tiny_sampler_setup() -> (Device, motion_model::denoiser::Denoiser, CosineSchedule) {
+    let device = Device::flex();
+    device.seed(1);
+    let model = tiny().init(&device);
+    (device, model, CosineSchedule::new(1000))
+}
+
 fn request(seed: u64, frames: usize, samples: usize) -> SampleRequest {
     SampleRequest { text: fake_embed(&["walk"]).expect("embed")[0].to_vec(), frames, samples, guidance: 2.5, seed }
 }
 
 #[test]
 fn ddim_is_reproducible_and_shapes_are_right() {
-    let device = Device::flex();
-    device.seed(1);
-    let model = tiny().init(&device);
-    let schedule = CosineSchedule::new(1000);
+    let (device, model, schedule) = seeded_tiny_sampler_setup();
     let sampler = DdimSampler::new(5);
     let mut steps = 0;
     // 22 frames is not a multiple of 4 frames per token: padding must be masked and cut off.
@@ -258,10 +264,7 @@ fn ddim_is_reproducible_and_shapes_are_right() {
 
 #[test]
 fn stochastic_ddim_is_seeded_and_differs_from_deterministic() {
-    let device = Device::flex();
-    device.seed(1);
-    let model = tiny().init(&device);
-    let schedule = CosineSchedule::new(1000);
+    let (device, model, schedule) = seeded_tiny_sampler_setup();
     let run = |eta: f32, seed: u64| {
         let s = DdimSampler { eta, ..DdimSampler::new(4) };
         s.sample(&model, &schedule, &request(seed, 22, 2), &device, &mut |_, _| {}).into_data().try_into_vec::<f32>().unwrap()
@@ -276,10 +279,7 @@ fn stochastic_ddim_is_seeded_and_differs_from_deterministic() {
 
 #[test]
 fn shifted_grid_keeps_length_and_determinism_and_changes_the_result() {
-    let device = Device::flex();
-    device.seed(1);
-    let model = tiny().init(&device);
-    let schedule = CosineSchedule::new(1000);
+    let (device, model, schedule) = seeded_tiny_sampler_setup();
     let shifted = DdimSampler { shifted_grid: true, ..DdimSampler::new(4) };
     let fixed = DdimSampler::new(4);
     let max = model.max_frames();
@@ -298,10 +298,7 @@ fn shifted_grid_keeps_length_and_determinism_and_changes_the_result() {
 
 #[test]
 fn guidance_interval_guides_only_the_named_noise_levels() {
-    let device = Device::flex();
-    device.seed(1);
-    let model = tiny().init(&device);
-    let schedule = CosineSchedule::new(1000);
+    let (device, model, schedule) = seeded_tiny_sampler_setup();
     let run = |interval: [f32; 2], guidance: f32| {
         let s = DdimSampler { guidance_interval: interval, ..DdimSampler::new(4) };
         let req = SampleRequest { guidance, ..request(5, 22, 2) };

@@ -204,10 +204,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if let (Some(g), false) = (&generator, prompts.is_empty()) {
         let texts: Vec<&str> = prompts.iter().map(|(_, p)| p.as_str()).collect();
         let emb = minilm.embed(&texts).map_err(anyhow::Error::msg)?;
-        let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
         let mut correct = 0;
         for ((action, prompt), e) in prompts.iter().zip(&emb) {
-            let opts = GenerateOptions { seconds: 4.0, samples: a.prompt_samples, guidance: a.guidance, steps, seed: a.seed, shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale, guidance_interval: a.guidance_interval };
+            let opts = sampler_options(&a, 4.0, a.prompt_samples, a.seed);
             let motions: Vec<_> = g.generate(e, &opts, &mut |_, _| {})?.iter().map(|f| encode(&cleanup.apply(&decode(f)))).collect();
             let (_, pred) = motion_model::evaluator::eval::embed_motions(&ev, &motions, &device);
             let c = pred.iter().filter(|&&p| p == *action).count();
@@ -289,8 +288,22 @@ fn print_weakest_actions(generated: &SetReport) {
 /// rotations and re-encoded, so the evaluator sees exactly what the exporters would write:
 /// once cleaned up as `motion generate` writes them (smoothing, foot locking) and once raw,
 /// straight from the model.
+/// The sampler settings given on the command line, for one clip length, sample count and seed.
+fn sampler_options(a: &EvalArgs, seconds: f32, samples: usize, seed: u64) -> GenerateOptions {
+    GenerateOptions {
+        seconds,
+        samples,
+        guidance: a.guidance,
+        steps: a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS),
+        seed,
+        shifted_grid: a.shifted_grid,
+        eta: a.eta,
+        guidance_rescale: a.guidance_rescale,
+        guidance_interval: a.guidance_interval,
+    }
+}
+
 fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &EvalArgs, cleanup: Cleanup) -> anyhow::Result<(MotionSet, MotionSet)> {
-    let steps = a.steps.unwrap_or(motion_model::diffusion::DEFAULT_DDIM_STEPS);
     let groups_for_mm: Vec<usize> = {
         let mut seen = std::collections::BTreeSet::new();
         (0..real.motions.len()).filter(|&i| seen.insert(real.groups[i])).take(if a.mm_samples == 0 { 0 } else { a.mm_texts }).collect()
@@ -302,7 +315,7 @@ fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eva
     let mut set = MotionSet { name: "generated raw".into(), ..Default::default() };
     let run = |i: usize, samples: usize| -> anyhow::Result<Vec<Vec<[f32; motion::features::FEATURE_DIM]>>> {
         let frames = real.motions[i].len().clamp(20, 200);
-        let opts = GenerateOptions { seconds: frames as f32 / 20.0, samples, guidance: a.guidance, steps, seed: a.seed.wrapping_add(i as u64), shifted_grid: a.shifted_grid, eta: a.eta, guidance_rescale: a.guidance_rescale, guidance_interval: a.guidance_interval };
+        let opts = sampler_options(a, frames as f32 / 20.0, samples, a.seed.wrapping_add(i as u64));
         Ok(g.generate(&data.embedding(real.captions[i]), &opts, &mut |_, _| {})?)
     };
     for i in 0..real.motions.len() {
