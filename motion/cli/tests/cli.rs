@@ -141,7 +141,7 @@ fn dataset_build_on_fixture_clips() {
     let ev = dir.path().join("evaluator");
     let o = motion(&["train-evaluator", "--data", out.to_str().unwrap(), "--out", ev.to_str().unwrap(), "--steps", "3", "--batch", "4"]);
     assert!(o.status.success(), "{}", text(&o));
-    for f in ["evaluator.bpk", "config.json", "train.json", "stats.json", "actions.json"] {
+    for f in ["evaluator.bpk", "config.json", "train.json", "stats.json", "actions.json", "action_texts.json"] {
         assert!(ev.join(f).is_file(), "{f} missing: {}", text(&o));
     }
     let report = dir.path().join("report");
@@ -168,6 +168,11 @@ fn dataset_build_on_fixture_clips() {
     std::fs::write(&prompts, "dash\tok\nflying\ta person flies\n").unwrap();
     let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", ev.to_str().unwrap(), "--model", repo().join("models/default").to_str().unwrap(), "--prompts", prompts.to_str().unwrap(), "--out", report.to_str().unwrap()]);
     assert!(!o.status.success() && text(&o).contains(":2: unknown action `flying`"), "{}", text(&o));
+
+    // The judge cannot also choose the candidates it then judges.
+    let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", ev.to_str().unwrap(), "--model", repo().join("models/default").to_str().unwrap(), "--best-of", "2", "--critic", ev.to_str().unwrap(), "--out", dir.path().join("r3").to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("evaluator itself"), "{}", text(&o));
+    assert!(!dir.path().join("r3").exists());
 
     // A missing evaluator is named, and nothing is written.
     let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", dir.path().join("nope").to_str().unwrap(), "--out", dir.path().join("r2").to_str().unwrap()]);
@@ -197,8 +202,19 @@ fn generate_turns_text_into_a_clean_glb_with_the_shipped_model() {
     let o = motion(&["generate", "a person runs", "--seed", "7", "--seconds", "2", "--smooth", "0", "--no-foot-lock", "-o", raw.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert_ne!(std::fs::read(&other).unwrap(), std::fs::read(&raw).unwrap());
+    // Best of 3 candidates (the shipped critic chooses): still a clean, reproducible GLB.
+    let best = dir.path().join("best.glb");
+    let o = motion(&["generate", "a person walks forward", "--seconds", "3", "--best-of", "3", "-o", best.to_str().unwrap()]);
+    assert!(o.status.success() && text(&o).contains("best of 3"), "{}", text(&o));
+    assert_clean(&best);
+    let best2 = dir.path().join("best2.glb");
+    let o = motion(&["generate", "a person walks forward", "--seconds", "3", "--best-of", "3", "-o", best2.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(&best).unwrap(), std::fs::read(&best2).unwrap());
     // Refusals name the problem and write nothing.
     for (args, says) in [
+        (vec!["generate", "a person walks", "--best-of", "0", "-o"], "--best-of"),
+        (vec!["generate", "a person walks", "--best-of", "2", "--critic", "/nonexistent", "-o"], "critic"),
         (vec!["generate", "   ", "-o"], "empty"),
         (vec!["generate", "a person walks", "--seconds", "0", "-o"], "--seconds"),
         (vec!["generate", "a person walks", "--samples", "99", "-o"], "--samples"),

@@ -7,6 +7,8 @@ use motion::features::FEATURE_DIM;
 
 use crate::denoiser::Denoiser;
 use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, DdimSampler, SampleRequest};
+use crate::evaluator::eval::Frames;
+use crate::rerank::{Critic, DEFAULT_BEST_OF, MAX_BEST_OF};
 use crate::text_encoder::EMBEDDING_DIM;
 use crate::train::{MODEL_CONFIG, MODEL_STATS, MODEL_WEIGHTS, Stats, TrainConfig, TrainError, load_weights};
 
@@ -25,6 +27,8 @@ pub enum GenerateError {
     BadModel { path: PathBuf, message: String },
     #[error("{0}")]
     BadRequest(String),
+    #[error("--best-of {0} needs the critic model (models/critic, or pass --critic DIR); use --best-of 1 to sample without it")]
+    NoCritic(usize),
     #[error(transparent)]
     Weights(#[from] TrainError),
 }
@@ -45,11 +49,15 @@ pub struct GenerateOptions {
     pub guidance_rescale: f32,
     /// Noise levels `[lo, hi]` with guidance ([`DdimSampler::guidance_interval`]); `[0, 1]` = all.
     pub guidance_interval: [f32; 2],
+    /// Candidates drawn per requested motion by [`Generator::generate_best`], which keeps the
+    /// one the critic scores closest to the text; 1 = no choice. [`Generator::generate`]
+    /// ignores it.
+    pub best_of: usize,
 }
 
 impl Default for GenerateOptions {
     /// The shipped defaults: 6 s, one sample, guidance [`DEFAULT_GUIDANCE`] at every step,
-    /// [`DEFAULT_DDIM_STEPS`] deterministic DDIM steps, seed 0.
+    /// [`DEFAULT_DDIM_STEPS`] deterministic DDIM steps, seed 0, best of [`DEFAULT_BEST_OF`].
     fn default() -> Self {
         Self {
             seconds: 6.0,
@@ -61,6 +69,7 @@ impl Default for GenerateOptions {
             eta: 0.0,
             guidance_rescale: 0.0,
             guidance_interval: [0.0, 1.0],
+            best_of: DEFAULT_BEST_OF,
         }
     }
 }
@@ -92,6 +101,9 @@ impl GenerateOptions {
             return Err(GenerateError::BadRequest(format!(
                 "--guidance-interval {lo},{hi} must be two noise levels 0 ≤ LO ≤ HI ≤ 1 (1 = pure noise)"
             )));
+        }
+        if self.best_of == 0 || self.best_of > MAX_BEST_OF {
+            return Err(GenerateError::BadRequest(format!("--best-of {} must be 1–{MAX_BEST_OF}", self.best_of)));
         }
         if self.steps == 0 || self.steps > MAX_STEPS {
             return Err(GenerateError::BadRequest(format!("--steps {} must be 1–{MAX_STEPS}", self.steps)));
@@ -146,20 +158,56 @@ impl Generator {
         Self { model, config, stats, device: device.clone() }
     }
 
-    /// Samples `opts.samples` motions for one text embedding; returns de-normalised feature
-    /// frames per sample, ready for `motion::features::decode`.
+    /// Samples `opts.samples` motions for one text embedding (`opts.best_of` is ignored);
+    /// returns de-normalised feature frames per sample, ready for `motion::features::decode`.
     pub fn generate(
         &self,
         text_embedding: &[f32; EMBEDDING_DIM],
         opts: &GenerateOptions,
         on_step: &mut dyn FnMut(usize, usize),
-    ) -> Result<Vec<Vec<[f32; FEATURE_DIM]>>, GenerateError> {
+    ) -> Result<Vec<Frames>, GenerateError> {
         let frames = opts.check()?;
+        self.sample(text_embedding, opts, frames, opts.samples, on_step)
+    }
+
+    /// Samples `opts.best_of` candidates per requested motion (all in one batch) and keeps,
+    /// for each of the `opts.samples` motions, the candidate whose `finish`ed frames (what
+    /// will be written: decoded, cleaned up, re-encoded) the critic scores closest to the
+    /// text. Returns the chosen candidates' frames as [`Generator::generate`] does. With
+    /// `best_of` 1 this is [`Generator::generate`] and the critic is not needed.
+    pub fn generate_best(
+        &self,
+        text_embedding: &[f32; EMBEDDING_DIM],
+        opts: &GenerateOptions,
+        critic: Option<&Critic>,
+        finish: &dyn Fn(&Frames) -> Frames,
+        on_step: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Frames>, GenerateError> {
+        let frames = opts.check()?;
+        if opts.best_of <= 1 {
+            return self.sample(text_embedding, opts, frames, opts.samples, on_step);
+        }
+        let critic = critic.ok_or(GenerateError::NoCritic(opts.best_of))?;
+        let mut candidates = self.sample(text_embedding, opts, frames, opts.samples * opts.best_of, on_step)?;
+        let finished: Vec<Frames> = candidates.iter().map(finish).collect();
+        let chosen = critic.pick(text_embedding, &finished, opts.best_of);
+        Ok(chosen.into_iter().map(|i| std::mem::take(&mut candidates[i])).collect())
+    }
+
+    /// `rows` motions of `frames` frames from one seeded noise stream.
+    fn sample(
+        &self,
+        text_embedding: &[f32; EMBEDDING_DIM],
+        opts: &GenerateOptions,
+        frames: usize,
+        rows: usize,
+        on_step: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Frames>, GenerateError> {
         let schedule = CosineSchedule::new(self.config.diffusion_steps);
         let req = SampleRequest {
             text: text_embedding.to_vec(),
             frames,
-            samples: opts.samples,
+            samples: rows,
             guidance: opts.guidance,
             seed: opts.seed,
         };

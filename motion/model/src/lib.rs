@@ -1,4 +1,5 @@
-//! Learned parts: MiniLM sentence encoder, text-to-motion diffusion denoiser, evaluator (burn).
+//! Learned parts: MiniLM sentence encoder, text-to-motion diffusion denoiser, evaluator and the
+//! best-of-K critic (burn).
 
 pub mod text_encoder;
 
@@ -11,6 +12,7 @@ pub mod diffusion;
 pub mod evaluator;
 pub mod generate;
 pub mod kinematics;
+pub mod rerank;
 pub mod train;
 
 /// Device for a `--backend` name: `cpu` (burn's flex backend) or `wgpu` (only when this crate

@@ -369,6 +369,8 @@ fn bad_requests_are_refused_clearly() {
         GenerateOptions { guidance_interval: [0.8, 0.2], ..ok.clone() },
         GenerateOptions { guidance_interval: [-0.1, 1.0], ..ok.clone() },
         GenerateOptions { guidance_interval: [0.0, f32::NAN], ..ok.clone() },
+        GenerateOptions { best_of: 0, ..ok.clone() },
+        GenerateOptions { best_of: 17, ..ok.clone() },
     ] {
         let e = bad.check().expect_err("must refuse");
         assert!(matches!(e, GenerateError::BadRequest(_)));
@@ -376,6 +378,43 @@ fn bad_requests_are_refused_clearly() {
     }
     let missing = Generator::load(std::path::Path::new("/nonexistent/model"), &Device::flex()).expect_err("no model");
     assert!(missing.to_string().contains("config.json") || missing.to_string().contains("model.bpk"));
+}
+
+/// Best-of-K keeps, for each requested motion, the candidate the critic scores highest among
+/// its own K, and the candidates are the samples `generate` would give for K × samples.
+#[test]
+fn best_of_keeps_the_critics_favourite_of_each_group() {
+    use motion_model::evaluator::EvaluatorConfig;
+    use motion_model::evaluator::train::LoadedEvaluator;
+    use motion_model::rerank::{ActionTexts, Critic};
+    let device = Device::flex();
+    device.seed(5);
+    let data = data();
+    let cfg = TrainConfig::new(tiny()).with_steps(1).with_batch(2);
+    let g = Generator::from_parts(cfg.denoiser.init(&device), cfg.clone(), data.stats().clone(), &device);
+    let ev_cfg = EvaluatorConfig::new(3).with_d_model(16).with_n_layers(1).with_n_heads(2).with_embed_dim(8).with_max_frames(40);
+    let stats = data.stats().clone();
+    let actions: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+    let basis = (0..3).map(|a| (0..8).map(|i| (i == a) as u8 as f32).collect()).collect();
+    let loaded = LoadedEvaluator { model: ev_cfg.init(&device), config: ev_cfg, stats, actions: actions.clone() };
+    let critic = Critic::new(loaded, ActionTexts { actions, embeddings: basis }, &device).expect("critic");
+    let emb = fake_embed(&["a person waves"]).expect("embed")[0];
+    let opts = GenerateOptions { seconds: 1.2, samples: 2, guidance: 2.0, steps: 3, seed: 9, best_of: 3, ..GenerateOptions::default() };
+    let identity = |f: &Vec<[f32; FEATURE_DIM]>| f.clone();
+    let chosen = g.generate_best(&emb, &opts, Some(&critic), &identity, &mut |_, _| {}).expect("best of 3");
+    let all = g.generate(&emb, &GenerateOptions { samples: 6, best_of: 1, ..opts.clone() }, &mut |_, _| {}).expect("all candidates");
+    assert_eq!(chosen.len(), 2);
+    let scores = critic.scores(&emb, &all);
+    assert!(scores.iter().all(|s| s.is_finite() && (-1.001..=1.001).contains(s)), "cosines: {scores:?}");
+    for (group, c) in chosen.iter().enumerate() {
+        let best = (0..3).map(|i| group * 3 + i).max_by(|&a, &b| scores[a].total_cmp(&scores[b])).unwrap();
+        assert_eq!(c, &all[best], "group {group}: scores {:?}", &scores[group * 3..group * 3 + 3]);
+    }
+    // best of 1 is plain sampling; best of K without a critic is refused, naming the option.
+    let one = g.generate_best(&emb, &GenerateOptions { best_of: 1, ..opts.clone() }, None, &identity, &mut |_, _| {}).expect("best of 1");
+    assert_eq!(one, g.generate(&emb, &opts, &mut |_, _| {}).expect("plain"));
+    let e = g.generate_best(&emb, &opts, None, &identity, &mut |_, _| {}).expect_err("needs a critic");
+    assert!(matches!(e, GenerateError::NoCritic(3)) && e.to_string().contains("--best-of"), "{e}");
 }
 
 /// Sampling-speed figure for the model card (not a check): time to sample one 6 s clip with the

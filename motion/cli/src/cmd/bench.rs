@@ -6,10 +6,11 @@ use motion_model::generate::GenerateOptions;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::generate::SamplerArgs;
+use super::generate::{SamplerArgs, finished};
 
 /// Time text-to-motion on this machine: model and MiniLM loading, text encoding, sampling a
-/// clip with the default sampler (repeated, after one warm-up), decoding and writing a GLB,
+/// clip with the default sampler (with --best-of: all candidates, their clean-up and the
+/// critic's choice; repeated, after one warm-up), decoding and writing a GLB,
 /// and the process's peak memory. Prints one line per figure.
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -44,6 +45,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let generator = s.load_generator(&device)?;
     let load_model = t.elapsed().as_secs_f64();
     let t = Instant::now();
+    let critic = s.load_critic(&device)?;
+    let load_critic = t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let encoder = s.load_text_encoder(&device)?;
     let load_text = t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -51,12 +55,14 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let emb = *emb.first().context("no embedding")?;
     let encode_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let first = generator.generate(&emb, &opts, &mut |_, _| {})?;
+    let cleanup = Cleanup::default();
+    let finish = finished(cleanup);
+    let first = generator.generate_best(&emb, &opts, critic.as_ref(), &finish, &mut |_, _| {})?;
     let first_sample = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let dir = tempfile_dir()?;
     let out = dir.join("bench.glb");
-    let motion = Cleanup::default().apply(&decode(first.first().context("no sample")?));
+    let motion = cleanup.apply(&decode(first.first().context("no sample")?));
     save_motion(&motion, &out).with_context(|| format!("cannot write {}", out.display()))?;
     let write_s = t.elapsed().as_secs_f64();
     let cold = t_start.elapsed().as_secs_f64();
@@ -65,13 +71,16 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     for i in 0..a.runs {
         let t = Instant::now();
         let o = GenerateOptions { seed: i as u64 + 1, ..opts.clone() };
-        generator.generate(&emb, &o, &mut |_, _| {})?;
+        generator.generate_best(&emb, &o, critic.as_ref(), &finish, &mut |_, _| {})?;
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!("backend {}, {frames} frames ({} s), {} DDIM steps, guidance {}", s.backend, s.seconds, s.steps, s.guidance);
+    println!("backend {}, {frames} frames ({} s), {} DDIM steps, guidance {}, best of {}", s.backend, s.seconds, s.steps, s.guidance, s.best_of);
     println!("load denoiser          {:.3} s", load_model);
+    if critic.is_some() {
+        println!("load critic            {:.3} s", load_critic);
+    }
     println!("load MiniLM            {:.3} s", load_text);
     println!("encode text            {:.3} s", encode_s);
     println!("first sample           {:.3} s", first_sample);

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::dataset::{create_out_dir, open_cache};
-use super::generate::CleanupArgs;
+use super::generate::{CleanupArgs, critic_dir, finished, load_critic};
+use motion_model::rerank::Critic;
 use super::minilm::{LazyMiniLm, MiniLmArgs};
 
 /// Measure motion quality with the trained evaluator, the way the text-to-motion field does.
@@ -76,6 +77,13 @@ pub struct EvalArgs {
     /// Noise levels with guidance (as `motion generate --guidance-interval`).
     #[arg(long, value_name = "LO,HI", value_parser = super::generate::parse_interval, default_value = "0,1")]
     pub guidance_interval: [f32; 2],
+    /// Candidates per generated motion, the critic keeps the closest to the text (as
+    /// `motion generate --best-of`; the critic is never the evaluator).
+    #[arg(long, default_value_t = motion_model::rerank::DEFAULT_BEST_OF, value_name = "K")]
+    pub best_of: usize,
+    /// Critic folder for --best-of (as `motion generate --critic`).
+    #[arg(long, value_name = "DIR")]
+    pub critic: Option<PathBuf>,
     #[command(flatten)]
     pub minilm: MiniLmArgs,
     /// Also test free-form prompts (needs --model): a file of `action<TAB>prompt` lines ('#'
@@ -167,6 +175,16 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         Some(dir) => Some(Generator::load(dir, &device)?),
         None => None,
     };
+    sampler_options(&a, 1.0, 1, 0).check()?;
+    let critic = if generator.is_some() { load_critic(a.best_of, a.critic.as_deref(), &device)? } else { None };
+    if critic.is_some() {
+        let dir = critic_dir(a.critic.as_deref());
+        // Same weights (a copy counts too): choosing with the judge would make the figures meaningless.
+        let weights = |d: &Path| std::fs::read(d.join(motion_model::evaluator::train::EVAL_WEIGHTS)).ok();
+        if weights(&dir).is_some() && weights(&dir) == weights(&ev_dir) {
+            bail!("--critic {} is the evaluator itself (same weights): choosing with the judge would make the figures meaningless", dir.display());
+        }
+    }
     let cache = open_cache(&a.data)?;
     create_out_dir(&a.out)?;
     let mut minilm = LazyMiniLm::new(a.minilm.minilm_dir.clone());
@@ -189,7 +207,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         noise_set(&real, &ev, a.seed),
     ];
     if let Some(g) = &generator {
-        let (cleaned, raw) = generated_sets(g, &data, &real, &a, cleanup)?;
+        let (cleaned, raw) = generated_sets(g, critic.as_ref(), &data, &real, &a, cleanup)?;
         sets.insert(1, cleaned);
         sets.insert(2, raw);
     }
@@ -207,7 +225,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let mut correct = 0;
         for ((action, prompt), e) in prompts.iter().zip(&emb) {
             let opts = sampler_options(&a, 4.0, a.prompt_samples, a.seed);
-            let motions: Vec<_> = g.generate(e, &opts, &mut |_, _| {})?.iter().map(|f| encode(&cleanup.apply(&decode(f)))).collect();
+            let motions: Vec<_> = g.generate_best(e, &opts, critic.as_ref(), &finished(cleanup), &mut |_, _| {})?.iter().map(finished(cleanup)).collect();
             let (_, pred) = motion_model::evaluator::eval::embed_motions(&ev, &motions, &device);
             let c = pred.iter().filter(|&&p| p == *action).count();
             correct += c;
@@ -229,6 +247,8 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         "evaluator": ev_dir.display().to_string(),
         "model": a.model.as_ref().map(|m| m.display().to_string()),
         "repeats": a.repeats,
+        "best_of": a.best_of,
+        "critic": critic.as_ref().map(|_| critic_dir(a.critic.as_deref()).display().to_string()),
         "seed": a.seed,
         "sets": reports,
     });
@@ -284,10 +304,6 @@ fn print_weakest_actions(generated: &SetReport) {
     }
 }
 
-/// Motions from the model for the real set's texts and lengths (1–10 s), decoded to joint
-/// rotations and re-encoded, so the evaluator sees exactly what the exporters would write:
-/// once cleaned up as `motion generate` writes them (smoothing, foot locking) and once raw,
-/// straight from the model.
 /// The sampler settings given on the command line, for one clip length, sample count and seed.
 fn sampler_options(a: &EvalArgs, seconds: f32, samples: usize, seed: u64) -> GenerateOptions {
     GenerateOptions {
@@ -300,10 +316,17 @@ fn sampler_options(a: &EvalArgs, seconds: f32, samples: usize, seed: u64) -> Gen
         eta: a.eta,
         guidance_rescale: a.guidance_rescale,
         guidance_interval: a.guidance_interval,
+        best_of: a.best_of,
     }
 }
 
-fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &EvalArgs, cleanup: Cleanup) -> anyhow::Result<(MotionSet, MotionSet)> {
+/// Motions from the model for the real set's texts and lengths (1–10 s), decoded to joint
+/// rotations and re-encoded, so the evaluator sees exactly what the exporters would write:
+/// once cleaned up as `motion generate` writes them (smoothing, foot locking) and once raw,
+/// straight from the model.
+/// With --best-of the critic chooses on the cleaned-up frames; the raw set holds the same
+/// chosen candidates.
+fn generated_sets(g: &Generator, critic: Option<&Critic>, data: &LabelledClips, real: &MotionSet, a: &EvalArgs, cleanup: Cleanup) -> anyhow::Result<(MotionSet, MotionSet)> {
     let groups_for_mm: Vec<usize> = {
         let mut seen = std::collections::BTreeSet::new();
         (0..real.motions.len()).filter(|&i| seen.insert(real.groups[i])).take(if a.mm_samples == 0 { 0 } else { a.mm_texts }).collect()
@@ -316,7 +339,7 @@ fn generated_sets(g: &Generator, data: &LabelledClips, real: &MotionSet, a: &Eva
     let run = |i: usize, samples: usize| -> anyhow::Result<Vec<Vec<[f32; motion::features::FEATURE_DIM]>>> {
         let frames = real.motions[i].len().clamp(20, 200);
         let opts = sampler_options(a, frames as f32 / 20.0, samples, a.seed.wrapping_add(i as u64));
-        Ok(g.generate(&data.embedding(real.captions[i]), &opts, &mut |_, _| {})?)
+        Ok(g.generate_best(&data.embedding(real.captions[i]), &opts, critic, &finished(cleanup), &mut |_, _| {})?)
     };
     for i in 0..real.motions.len() {
         let m = run(i, 1)?.pop().context("generator returned no motion")?;

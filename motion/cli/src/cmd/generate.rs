@@ -2,9 +2,10 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use motion::convert::save_motion;
 use motion::cleanup::{Cleanup, DEFAULT_SMOOTH_SIGMA_FRAMES, FootLock};
-use motion::features::decode;
+use motion::features::{FEATURE_DIM, decode, encode};
 use motion_model::diffusion::{DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE};
 use motion_model::generate::{GenerateOptions, Generator, check_text};
+use motion_model::rerank::{Critic, DEFAULT_BEST_OF};
 use motion_model::text_encoder::{TextEncoder, locate_model_dir};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,6 +14,8 @@ use super::minilm::MiniLmArgs;
 
 /// Environment variable naming the default model folder.
 pub const MODEL_DIR_ENV: &str = "MOTION_MODEL_DIR";
+/// Environment variable naming the default critic folder (`--best-of`).
+pub const CRITIC_DIR_ENV: &str = "MOTION_CRITIC_DIR";
 
 /// Generate motion from a text prompt with the trained diffusion model.
 ///
@@ -117,6 +120,15 @@ pub struct SamplerArgs {
     /// cheaper. Default 0,1: every step.
     #[arg(long, value_name = "LO,HI", value_parser = parse_interval, default_value = "0,1")]
     pub guidance_interval: [f32; 2],
+    /// Candidates sampled per motion (in one batch); the one a separately trained text–motion
+    /// critic (models/critic) scores closest to the text is kept. 1 = keep the first sample,
+    /// no critic needed. More candidates follow the text more reliably and cost sampling time.
+    #[arg(long, default_value_t = DEFAULT_BEST_OF, value_name = "K")]
+    pub best_of: usize,
+    /// Critic folder for --best-of. Default: $MOTION_CRITIC_DIR, else models/critic in the
+    /// current folder, else the repository's models/critic.
+    #[arg(long, value_name = "DIR")]
+    pub critic: Option<PathBuf>,
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -151,7 +163,13 @@ impl SamplerArgs {
             eta: self.eta,
             guidance_rescale: self.guidance_rescale,
             guidance_interval: self.guidance_interval,
+            best_of: self.best_of,
         }
+    }
+
+    /// The critic, when --best-of asks for a choice (None for --best-of 1).
+    pub fn load_critic(&self, device: &motion_model::Device) -> anyhow::Result<Option<Critic>> {
+        load_critic(self.best_of, self.critic.as_deref(), device)
     }
 
     pub fn device(&self) -> anyhow::Result<motion_model::Device> {
@@ -190,6 +208,34 @@ pub fn model_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     )
 }
 
+/// The critic folder: `explicit`, else $MOTION_CRITIC_DIR, else ./models/critic, else the
+/// repository's models/critic.
+pub fn critic_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os(CRITIC_DIR_ENV).filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let local = PathBuf::from("models/critic");
+    if local.join("config.json").is_file() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/critic") }
+}
+
+/// The critic for `best_of` candidates per motion (None for 1), from [`critic_dir`].
+pub fn load_critic(best_of: usize, explicit: Option<&Path>, device: &motion_model::Device) -> anyhow::Result<Option<Critic>> {
+    if best_of <= 1 {
+        return Ok(None);
+    }
+    let critic = Critic::load(&critic_dir(explicit), device).with_context(|| format!("--best-of {best_of} needs the critic (or pass --best-of 1)"))?;
+    Ok(Some(critic))
+}
+
+/// Features of a motion as it will be written: decoded, cleaned up, re-encoded (what the
+/// critic scores).
+pub fn finished(cleanup: Cleanup) -> impl Fn(&Vec<[f32; FEATURE_DIM]>) -> Vec<[f32; FEATURE_DIM]> {
+    move |f| encode(&cleanup.apply(&decode(f)))
+}
+
 fn output_paths(out: &Path, samples: usize) -> anyhow::Result<Vec<PathBuf>> {
     let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     if !matches!(ext.as_deref(), Some("glb" | "bvh" | "npy")) {
@@ -222,6 +268,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     }
     let device = a.sampler.device()?;
     let generator = a.sampler.load_generator(&device)?;
+    let critic = a.sampler.load_critic(&device)?;
     let encoder = a.sampler.load_text_encoder(&device)?;
     let emb = encoder.encode(&[text.as_str()])?;
     let emb = emb.first().context("text encoder returned no embedding")?;
@@ -230,7 +277,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let bar = ProgressBar::new(opts.steps as u64);
     bar.set_style(ProgressStyle::with_template("sampling {bar:30} {pos}/{len} {elapsed_precise}").unwrap_or_else(|_| ProgressStyle::default_bar()));
     let t0 = Instant::now();
-    let samples = generator.generate(emb, &opts, &mut |i, _| bar.set_position(i as u64))?;
+    let samples = generator.generate_best(emb, &opts, critic.as_ref(), &finished(cleanup), &mut |i, _| bar.set_position(i as u64))?;
     bar.finish_and_clear();
     let sample_s = t0.elapsed().as_secs_f64();
     for (feats, path) in samples.iter().zip(&outputs) {
@@ -238,8 +285,9 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         save_motion(&motion, path).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {} ({} frames)", path.display(), feats.len());
     }
+    let best = if opts.best_of > 1 { format!(", best of {}", opts.best_of) } else { String::new() };
     println!(
-        "sampled {} x {frames} frames ({:.1} s) with {} DDIM steps, guidance {} in {:.2} s",
+        "sampled {} x {frames} frames ({:.1} s) with {} DDIM steps, guidance {}{best} in {:.2} s",
         samples.len(),
         frames as f32 / 20.0,
         opts.steps,

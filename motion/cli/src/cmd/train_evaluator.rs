@@ -4,6 +4,7 @@ use motion_model::evaluator::data::LabelledClips;
 use motion_model::evaluator::eval::{evaluate_set, real_set, reference_embeddings};
 use motion_model::evaluator::report::table;
 use motion_model::evaluator::{EvaluatorConfig, EvaluatorTrainConfig, train_evaluator};
+use motion_model::rerank::{ACTION_TEXTS, ActionTexts};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -16,8 +17,11 @@ use super::progress::TrainProgress;
 /// The motion encoder and a text head over MiniLM sentence embeddings are trained contrastively
 /// on the train split (clips of one action and style count as positives of each other), with an
 /// action classifier on the same motion encoder. Writes OUT/evaluator.bpk, config.json,
-/// train.json, stats.json, actions.json and captions.json/.f32 (MiniLM cache), then reports the
-/// evaluator's accuracy on the held-out val split.
+/// train.json, stats.json, actions.json, action_texts.json (each action's mean caption
+/// embedding, used when the model serves as the `--best-of` critic) and captions.json/.f32
+/// (MiniLM cache), then reports the evaluator's accuracy on the held-out val split. The
+/// shipped critic is trained the same way with its own seed and shape:
+/// `motion train-evaluator --data CACHE --out models/critic --seed 7 --d-model 96 --layers 3`.
 #[derive(clap::Args)]
 pub struct TrainEvaluatorArgs {
     /// Dataset cache folder (or its dataset.safetensors).
@@ -80,6 +84,10 @@ pub fn run(a: TrainEvaluatorArgs) -> anyhow::Result<()> {
     })?;
     progress.finish();
     let wall = t0.elapsed().as_secs_f64();
+    // Each action's mean caption embedding, for choosing among candidates when this model
+    // serves as the critic of `--best-of` (motion_model::rerank).
+    let action_texts = ActionTexts::from_train_captions(&ev, &data, &device);
+    motion::write_atomic(&a.out.join(ACTION_TEXTS), &serde_json::to_vec(&action_texts)?)?;
     println!("trained in {wall:.0} s; evaluator written to {}", a.out.display());
     // Held-out check: the val split was never trained on.
     let val = real_set(&data, Split::Val, a.seed, 10);

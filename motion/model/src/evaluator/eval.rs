@@ -41,9 +41,19 @@ pub const MULTIMODALITY_PAIRS: usize = 10;
 
 /// Evaluator embeddings (unit length) and predicted actions of motions, in batches of 32.
 pub fn embed_motions(ev: &LoadedEvaluator, motions: &[Frames], device: &Device) -> (Vec<Vec<f32>>, Vec<usize>) {
+    let (emb, logits) = embed_motions_with_logits(ev, motions, device);
+    let pred = logits
+        .iter()
+        .map(|l| l.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0)
+        .collect();
+    (emb, pred)
+}
+
+/// Evaluator embeddings (unit length) and action logits of motions, in batches of 32.
+pub fn embed_motions_with_logits(ev: &LoadedEvaluator, motions: &[Frames], device: &Device) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     let g = ev.config.frames_per_token;
     let mut emb = Vec::with_capacity(motions.len());
-    let mut pred = Vec::with_capacity(motions.len());
+    let mut logits = Vec::with_capacity(motions.len());
     for chunk in motions.chunks(32) {
         let refs: Vec<&[[f32; FEATURE_DIM]]> = chunk.iter().map(Vec::as_slice).collect();
         let mb = pad_batch(&refs, &ev.stats, g, ev.config.max_frames);
@@ -51,10 +61,9 @@ pub fn embed_motions(ev: &LoadedEvaluator, motions: &[Frames], device: &Device) 
         let valid = Tensor::<2>::from_data(TensorData::new(mb.valid, [mb.b, mb.tokens]), device);
         let out = ev.model.encode_motion(x, valid);
         emb.extend(rows(out.embedding));
-        let p = out.logits.argmax(1).into_data().convert::<i64>().try_into_vec::<i64>().unwrap_or_default();
-        pred.extend(p.into_iter().map(|v| v.max(0) as usize));
+        logits.extend(rows(out.logits));
     }
-    (emb, pred)
+    (emb, logits)
 }
 
 /// Evaluator text embeddings of MiniLM sentence embeddings.
