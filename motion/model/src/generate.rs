@@ -6,7 +6,7 @@ use burn::prelude::*;
 use motion::features::FEATURE_DIM;
 
 use crate::denoiser::Denoiser;
-use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, DdimSampler, SampleRequest};
+use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_INTERVAL, DdimSampler, SampleRequest};
 use crate::evaluator::eval::Frames;
 use crate::rerank::{Critic, DEFAULT_BEST_OF, MAX_BEST_OF};
 use crate::text_encoder::EMBEDDING_DIM;
@@ -56,8 +56,9 @@ pub struct GenerateOptions {
 }
 
 impl Default for GenerateOptions {
-    /// The shipped defaults: 6 s, one sample, guidance [`DEFAULT_GUIDANCE`] at every step,
-    /// [`DEFAULT_DDIM_STEPS`] deterministic DDIM steps, seed 0, best of [`DEFAULT_BEST_OF`].
+    /// The shipped defaults: 6 s, one sample, guidance [`DEFAULT_GUIDANCE`] at the noise levels
+    /// [`DEFAULT_GUIDANCE_INTERVAL`], [`DEFAULT_DDIM_STEPS`] deterministic DDIM steps, seed 0,
+    /// best of [`DEFAULT_BEST_OF`] candidates.
     fn default() -> Self {
         Self {
             seconds: 6.0,
@@ -68,7 +69,7 @@ impl Default for GenerateOptions {
             shifted_grid: false,
             eta: 0.0,
             guidance_rescale: 0.0,
-            guidance_interval: [0.0, 1.0],
+            guidance_interval: DEFAULT_GUIDANCE_INTERVAL,
             best_of: DEFAULT_BEST_OF,
         }
     }

@@ -75,7 +75,7 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 0.0)]
     pub guidance_rescale: f32,
     /// Noise levels with guidance (as `motion generate --guidance-interval`).
-    #[arg(long, value_name = "LO,HI", value_parser = super::generate::parse_interval, default_value = "0,1")]
+    #[arg(long, value_name = "LO,HI", value_parser = super::generate::parse_interval, default_value = super::generate::DEFAULT_GUIDANCE_INTERVAL_ARG)]
     pub guidance_interval: [f32; 2],
     /// Candidates per generated motion, the critic keeps the closest to the text (as
     /// `motion generate --best-of`; the critic is never the evaluator).
