@@ -232,8 +232,17 @@ pub fn load_critic(best_of: usize, explicit: Option<&Path>, device: &motion_mode
     if best_of <= 1 {
         return Ok(None);
     }
-    let critic = Critic::load(&critic_dir(explicit), device).with_context(|| format!("--best-of {best_of} needs the critic (or pass --best-of 1)"))?;
-    Ok(Some(critic))
+    let dir = critic_dir(explicit);
+    match Critic::load(&dir, device) {
+        Ok(c) => Ok(Some(c)),
+        Err(motion_model::evaluator::train::LoadEvaluatorError::Missing { file, .. }) => bail!(
+            "--best-of {best_of} needs the critic, but the critic folder {} is missing {file} (pass --critic DIR, \
+             set {CRITIC_DIR_ENV}, train one with `motion train-evaluator --data CACHE --out models/critic --seed 7 \
+             --d-model 96 --layers 3`, or use --best-of 1)",
+            dir.display()
+        ),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("--best-of {best_of}: cannot load the critic in {}", dir.display()))),
+    }
 }
 
 /// Features of a motion as it will be written: decoded, cleaned up, re-encoded (what the
