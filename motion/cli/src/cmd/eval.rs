@@ -136,10 +136,7 @@ fn read_prompts(path: &Path, actions: &[String]) -> anyhow::Result<Vec<(usize, S
 }
 
 fn evaluator_dir(explicit: Option<&Path>) -> PathBuf {
-    explicit.map(Path::to_path_buf).unwrap_or_else(|| {
-        let local = PathBuf::from("models/evaluator");
-        if local.is_dir() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/evaluator") }
-    })
+    super::generate::shipped_dir(explicit, None, "evaluator").0
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -181,7 +178,8 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let dir = critic_dir(a.critic.as_deref());
         // Same weights (a copy counts too): choosing with the judge would make the figures meaningless.
         let weights = |d: &Path| std::fs::read(d.join(motion_model::evaluator::train::EVAL_WEIGHTS)).ok();
-        if weights(&dir).is_some() && weights(&dir) == weights(&ev_dir) {
+        let critic_weights = weights(&dir);
+        if critic_weights.is_some() && critic_weights == weights(&ev_dir) {
             bail!("--critic {} is the evaluator itself (same weights): choosing with the judge would make the figures meaningless", dir.display());
         }
     }

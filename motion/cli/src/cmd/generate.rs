@@ -191,40 +191,42 @@ impl SamplerArgs {
     }
 }
 
-pub fn model_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+/// Where a shipped model folder `models/NAME` is looked for: `explicit`, else the environment
+/// variable `env` (when given and not empty), else `./models/NAME` when it holds a
+/// config.json, else the repository's `models/NAME`. The second value says whether the
+/// returned folder was found (or given) rather than the last fallback.
+pub fn shipped_dir(explicit: Option<&Path>, env: Option<&str>, name: &str) -> (PathBuf, bool) {
     if let Some(p) = explicit {
-        return Ok(p.to_path_buf());
+        return (p.to_path_buf(), true);
     }
-    if let Some(p) = std::env::var_os(MODEL_DIR_ENV).filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(p));
+    if let Some(p) = env.and_then(std::env::var_os).filter(|v| !v.is_empty()) {
+        return (PathBuf::from(p), true);
     }
-    let candidates = [
-        PathBuf::from("models/default"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default"),
-    ];
-    for c in &candidates {
-        if c.join("config.json").is_file() {
-            return Ok(c.clone());
-        }
+    let local = Path::new("models").join(name);
+    if local.join("config.json").is_file() {
+        return (local, true);
     }
-    bail!(
-        "no trained model found (looked in ./models/default and {}); pass --model DIR, set {MODEL_DIR_ENV}, \
-         or train one with `motion train --data CACHE --out RUN` and use RUN/model",
-        candidates[1].display()
-    )
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(name);
+    let found = repo.join("config.json").is_file();
+    (repo, found)
+}
+
+pub fn model_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let (dir, found) = shipped_dir(explicit, Some(MODEL_DIR_ENV), "default");
+    if !found {
+        bail!(
+            "no trained model found (looked in ./models/default and {}); pass --model DIR, set {MODEL_DIR_ENV}, \
+             or train one with `motion train --data CACHE --out RUN` and use RUN/model",
+            dir.display()
+        );
+    }
+    Ok(dir)
 }
 
 /// The critic folder: `explicit`, else $MOTION_CRITIC_DIR, else ./models/critic, else the
 /// repository's models/critic.
 pub fn critic_dir(explicit: Option<&Path>) -> PathBuf {
-    if let Some(p) = explicit {
-        return p.to_path_buf();
-    }
-    if let Some(p) = std::env::var_os(CRITIC_DIR_ENV).filter(|v| !v.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let local = PathBuf::from("models/critic");
-    if local.join("config.json").is_file() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/critic") }
+    shipped_dir(explicit, Some(CRITIC_DIR_ENV), "critic").0
 }
 
 /// The critic for `best_of` candidates per motion (None for 1), from [`critic_dir`].
