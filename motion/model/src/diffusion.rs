@@ -114,6 +114,9 @@ pub struct DdimSampler {
     /// the noisiest levels decides a clip's overall speed and path before the text has any
     /// detail to add, which is where it exaggerates; `[0, 1]` = every step.
     pub guidance_interval: [f32; 2],
+    /// The last this-many rows of the batch are guided at every step whatever
+    /// `guidance_interval` says (a mixed pool of candidates for `--best-of`); 0 = none.
+    pub fully_guided_rows: usize,
 }
 
 /// Measured on this CPU: 10 steps already give smooth motion and cost half of 20 (model card).
@@ -132,7 +135,7 @@ pub const DEFAULT_GUIDANCE_INTERVAL: [f32; 2] = [0.0, 1.0];
 
 impl DdimSampler {
     pub fn new(steps: usize) -> Self {
-        Self { steps: steps.max(1), shifted_grid: false, eta: 0.0, guidance_rescale: 0.0, guidance_interval: [0.0, 1.0] }
+        Self { steps: steps.max(1), shifted_grid: false, eta: 0.0, guidance_rescale: 0.0, guidance_interval: [0.0, 1.0], fully_guided_rows: 0 }
     }
 
     /// Time steps visited, from noisiest to cleanest.
@@ -163,9 +166,11 @@ impl DdimSampler {
         // The state holds the real frames only; each step pads it to whole tokens.
         let mut x = noise.slice([0..k, 0..frames]);
 
-        // Conditional and unconditional rows go through one forward pass (rows k..2k only at
-        // the guided steps).
+        // Conditional rows (all k) and unconditional ones (the guided rows: all k at a step
+        // inside the guidance interval, else only the last `full` rows) go through one forward
+        // pass.
         let cfg_any = (req.guidance - 1.0).abs() > 1e-6;
+        let full = if cfg_any { self.fully_guided_rows.min(k) } else { 0 };
         let all_rows = 2 * k;
         let text: Vec<f32> = (0..all_rows).flat_map(|_| req.text.iter().copied()).collect();
         let text = Tensor::<2>::from_data(TensorData::new(text, [all_rows, f]), device);
@@ -175,10 +180,11 @@ impl DdimSampler {
 
         let ts = self.timesteps(schedule);
         for (i, &t) in ts.iter().enumerate() {
-            // Guided at this noise level (t / T)? Unguided steps run the conditional rows only.
+            // Rows guided at this noise level (t / T): the last `guided` of the k.
             let level = (t + 1) as f32 / schedule.steps() as f32;
-            let cfg = cfg_any && level >= lo - 1e-6 && level <= hi + 1e-6;
-            let rows = if cfg { 2 * k } else { k };
+            let in_interval = cfg_any && level >= lo - 1e-6 && level <= hi + 1e-6;
+            let guided = if in_interval { k } else { full };
+            let rows = k + guided;
             // Frames put in front of the clip at this step (a shifted grid), if it still fits.
             let lead = if self.shifted_grid && i % 2 == 1 && g > 1 && frames + g / 2 <= model.max_frames() { g / 2 } else { 0 };
             let total = (lead + frames).div_ceil(g) * g;
@@ -195,14 +201,17 @@ impl DdimSampler {
             let xp = Tensor::cat(parts, 1);
             let pad: Vec<bool> = (0..rows).flat_map(|_| (0..tokens).map(|j| j >= real_tokens)).collect();
             let pad = Tensor::<2, Bool>::from_data(TensorData::new(pad, [rows, tokens]), device);
-            let input = if cfg { Tensor::cat(vec![xp.clone(), xp], 0) } else { xp };
+            let input = if guided > 0 { Tensor::cat(vec![xp.clone(), xp.slice([k - guided..k])], 0) } else { xp };
+            // Every text row is the same text, so the first `rows` serve; `keep` is 1 for the
+            // k conditional rows and 0 for the unconditional ones after them.
             let pred = model.forward(input, &vec![t as f32; rows], text.clone().slice([0..rows]), keep.clone().slice([0..rows]), pad);
             let pred = pred.slice([0..rows, lead..lead + frames]);
-            let x0 = if cfg {
-                let c = pred.clone().slice([0..k]);
-                let u = pred.slice([k..2 * k]);
-                let guided = u.clone() + (c.clone() - u) * req.guidance;
-                if self.guidance_rescale > 0.0 { rescale_guided(guided, c, self.guidance_rescale) } else { guided }
+            let x0 = if guided > 0 {
+                let c = pred.clone().slice([k - guided..k]);
+                let u = pred.clone().slice([k..k + guided]);
+                let mixed = u.clone() + (c.clone() - u) * req.guidance;
+                let mixed = if self.guidance_rescale > 0.0 { rescale_guided(mixed, c, self.guidance_rescale) } else { mixed };
+                if guided == k { mixed } else { Tensor::cat(vec![pred.slice([0..k - guided]), mixed], 0) }
             } else {
                 pred
             };

@@ -8,7 +8,7 @@ use motion::features::FEATURE_DIM;
 use crate::denoiser::Denoiser;
 use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_INTERVAL, DdimSampler, SampleRequest};
 use crate::evaluator::eval::Frames;
-use crate::rerank::{Critic, DEFAULT_BEST_OF, MAX_BEST_OF};
+use crate::rerank::{Critic, DEFAULT_BEST_OF, DEFAULT_FULLY_GUIDED, MAX_BEST_OF};
 use crate::text_encoder::EMBEDDING_DIM;
 use crate::train::{MODEL_CONFIG, MODEL_STATS, MODEL_WEIGHTS, Stats, TrainConfig, TrainError, load_weights};
 
@@ -53,12 +53,19 @@ pub struct GenerateOptions {
     /// one the critic scores closest to the text; 1 = no choice. [`Generator::generate`]
     /// ignores it.
     pub best_of: usize,
+    /// How many of the `best_of` candidates are guided at every noise level; the others use
+    /// `guidance_interval`. A mixed pool lets the critic choose between the two kinds per
+    /// text: guidance from the first step keeps loosely worded prompts on their action,
+    /// unguided first steps give plain walks straighter paths. 0 = every candidate follows
+    /// `guidance_interval`; `best_of` or more = every candidate is fully guided.
+    pub fully_guided: usize,
 }
 
 impl Default for GenerateOptions {
     /// The shipped defaults: 6 s, one sample, guidance [`DEFAULT_GUIDANCE`] at the noise levels
     /// [`DEFAULT_GUIDANCE_INTERVAL`], [`DEFAULT_DDIM_STEPS`] deterministic DDIM steps, seed 0,
-    /// best of [`DEFAULT_BEST_OF`] candidates.
+    /// best of [`DEFAULT_BEST_OF`] candidates of which [`DEFAULT_FULLY_GUIDED`] are guided at
+    /// every step.
     fn default() -> Self {
         Self {
             seconds: 6.0,
@@ -71,6 +78,7 @@ impl Default for GenerateOptions {
             guidance_rescale: 0.0,
             guidance_interval: DEFAULT_GUIDANCE_INTERVAL,
             best_of: DEFAULT_BEST_OF,
+            fully_guided: DEFAULT_FULLY_GUIDED,
         }
     }
 }
@@ -105,6 +113,12 @@ impl GenerateOptions {
         }
         if self.best_of == 0 || self.best_of > MAX_BEST_OF {
             return Err(GenerateError::BadRequest(format!("--best-of {} must be 1–{MAX_BEST_OF}", self.best_of)));
+        }
+        if self.fully_guided > self.best_of {
+            return Err(GenerateError::BadRequest(format!(
+                "--fully-guided {} is more than the {} candidates of --best-of",
+                self.fully_guided, self.best_of
+            )));
         }
         if self.steps == 0 || self.steps > MAX_STEPS {
             return Err(GenerateError::BadRequest(format!("--steps {} must be 1–{MAX_STEPS}", self.steps)));
@@ -168,7 +182,7 @@ impl Generator {
         on_step: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<Frames>, GenerateError> {
         let frames = opts.check()?;
-        self.sample(text_embedding, opts, frames, opts.samples, on_step)
+        self.sample(text_embedding, opts, frames, opts.samples, 0, on_step)
     }
 
     /// Samples `opts.best_of` candidates per requested motion (all in one batch) and keeps,
@@ -186,22 +200,49 @@ impl Generator {
     ) -> Result<Vec<Frames>, GenerateError> {
         let frames = opts.check()?;
         if opts.best_of <= 1 {
-            return self.sample(text_embedding, opts, frames, opts.samples, on_step);
+            let full = if opts.fully_guided >= 1 { opts.samples } else { 0 };
+            return self.sample(text_embedding, opts, frames, opts.samples, full, on_step);
         }
         let critic = critic.ok_or(GenerateError::NoCritic(opts.best_of))?;
-        let mut candidates = self.sample(text_embedding, opts, frames, opts.samples * opts.best_of, on_step)?;
+        let mut candidates = self.candidates(text_embedding, opts, on_step)?;
         let finished: Vec<Frames> = candidates.iter().map(finish).collect();
         let chosen = critic.pick(text_embedding, &finished, opts.best_of);
         Ok(chosen.into_iter().map(|i| std::mem::take(&mut candidates[i])).collect())
     }
 
-    /// `rows` motions of `frames` frames from one seeded noise stream.
+    /// The `opts.samples × opts.best_of` candidates of [`Generator::generate_best`] in groups
+    /// (group g at g·K … g·K + K − 1), all sampled in one batch: in each group first those that
+    /// follow `opts.guidance_interval`, then the `opts.fully_guided` ones guided at every step.
+    pub fn candidates(
+        &self,
+        text_embedding: &[f32; EMBEDDING_DIM],
+        opts: &GenerateOptions,
+        on_step: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Frames>, GenerateError> {
+        let frames = opts.check()?;
+        let (n, k) = (opts.samples, opts.best_of);
+        let full = opts.fully_guided.min(k);
+        let partial = k - full;
+        // The sampler guides the batch's last rows at every step: the fully guided candidates
+        // of all groups go last, and are put back into their groups afterwards.
+        let mut rows = self.sample(text_embedding, opts, frames, n * k, n * full, on_step)?;
+        let mut out = Vec::with_capacity(n * k);
+        for g in 0..n {
+            out.extend(rows[g * partial..(g + 1) * partial].iter_mut().map(std::mem::take));
+            out.extend(rows[n * partial + g * full..n * partial + (g + 1) * full].iter_mut().map(std::mem::take));
+        }
+        Ok(out)
+    }
+
+    /// `rows` motions of `frames` frames from one seeded noise stream, guided at the noise
+    /// levels `opts.guidance_interval` except the last `fully_guided_rows`, guided at every step.
     fn sample(
         &self,
         text_embedding: &[f32; EMBEDDING_DIM],
         opts: &GenerateOptions,
         frames: usize,
         rows: usize,
+        fully_guided_rows: usize,
         on_step: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<Frames>, GenerateError> {
         let schedule = CosineSchedule::new(self.config.diffusion_steps);
@@ -212,7 +253,7 @@ impl Generator {
             guidance: opts.guidance,
             seed: opts.seed,
         };
-        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, eta: opts.eta, guidance_rescale: opts.guidance_rescale, guidance_interval: opts.guidance_interval, ..DdimSampler::new(opts.steps) };
+        let sampler = DdimSampler { shifted_grid: opts.shifted_grid, eta: opts.eta, guidance_rescale: opts.guidance_rescale, guidance_interval: opts.guidance_interval, fully_guided_rows, ..DdimSampler::new(opts.steps) };
         let out = sampler.sample(&self.model, &schedule, &req, &self.device, on_step);
         let [k, n, f] = out.dims();
         let flat: Vec<f32> = out

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::denoiser::{Denoiser, DenoiserConfig};
 use motion_datasets::captions::training_paraphrases;
-use crate::diffusion::{CosineSchedule, DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE, ddim_step, gaussian};
+use crate::diffusion::{CosineSchedule, DEFAULT_GUIDANCE, ddim_step, gaussian};
 use crate::text_encoder::EMBEDDING_DIM;
 
 /// Everything that defines a training run; saved as `config.json` beside the weights.
@@ -573,8 +573,13 @@ fn mean_wrist_speed(v: Tensor<3>, pairs: Tensor<3>) -> Tensor<1> {
     speed.sum_dim(2).sum_dim(1).reshape([b]) / (pairs.sum_dim(1).reshape([b]) * 2.0 + 1e-6)
 }
 
+/// Sampler steps whose spacing `unrolled_input` steps by: 10, the sampler default when unrolled
+/// training was measured, kept fixed so that a training config means the same run whatever
+/// `motion generate`'s default becomes.
+const UNROLL_SAMPLER_STEPS: usize = 10;
+
 /// The input the sampler would hand the denoiser at the batch's noise levels: each sample is
-/// noised `k` default DDIM steps higher (capped at the top level) and brought down by `k` of the
+/// noised `k` DDIM steps (of [`UNROLL_SAMPLER_STEPS`]) higher (capped at the top level) and brought down by `k` of the
 /// model's own guided DDIM steps, computed without autodiff on `device`. Padding samples of
 /// dropped text come out unguided (their conditional and unconditional rows are equal).
 fn unrolled_input(
@@ -590,7 +595,7 @@ fn unrolled_input(
     let (b, n, f) = (batch.b, batch.frames, FEATURE_DIM);
     let tokens = n / cfg.denoiser.frames_per_token;
     let top = cfg.unroll_max_t.unwrap_or(usize::MAX).min(schedule.steps() - 1);
-    let delta = (schedule.steps() / DEFAULT_DDIM_STEPS).max(1);
+    let delta = (schedule.steps() / UNROLL_SAMPLER_STEPS).max(1);
     let level = |j: usize| -> Vec<usize> { batch.t.iter().map(|&t| (t + j * delta).min(top.max(t))).collect() };
     let x0 = Tensor::<3>::from_data(TensorData::new(batch.x0.clone(), [b, n, f]), device);
     let noise = Tensor::<3>::from_data(TensorData::new(batch.noise.clone(), [b, n, f]), device);

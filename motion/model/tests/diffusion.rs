@@ -371,6 +371,7 @@ fn bad_requests_are_refused_clearly() {
         GenerateOptions { guidance_interval: [0.0, f32::NAN], ..ok.clone() },
         GenerateOptions { best_of: 0, ..ok.clone() },
         GenerateOptions { best_of: 17, ..ok.clone() },
+        GenerateOptions { best_of: 2, fully_guided: 3, ..ok.clone() },
     ] {
         let e = bad.check().expect_err("must refuse");
         assert!(matches!(e, GenerateError::BadRequest(_)));
@@ -399,7 +400,7 @@ fn best_of_keeps_the_critics_favourite_of_each_group() {
     let loaded = LoadedEvaluator { model: ev_cfg.init(&device), config: ev_cfg, stats, actions: actions.clone() };
     let critic = Critic::new(loaded, ActionTexts { actions, embeddings: basis }, &device).expect("critic");
     let emb = fake_embed(&["a person waves"]).expect("embed")[0];
-    let opts = GenerateOptions { seconds: 1.2, samples: 2, guidance: 2.0, steps: 3, seed: 9, best_of: 3, ..GenerateOptions::default() };
+    let opts = GenerateOptions { seconds: 1.2, samples: 2, guidance: 2.0, steps: 3, seed: 9, best_of: 3, fully_guided: 0, ..GenerateOptions::default() };
     let identity = |f: &Vec<[f32; FEATURE_DIM]>| f.clone();
     let chosen = g.generate_best(&emb, &opts, Some(&critic), &identity, &mut |_, _| {}).expect("best of 3");
     let all = g.generate(&emb, &GenerateOptions { samples: 6, best_of: 1, ..opts.clone() }, &mut |_, _| {}).expect("all candidates");
@@ -416,6 +417,32 @@ fn best_of_keeps_the_critics_favourite_of_each_group() {
     assert_eq!(one, g.generate(&emb, &opts, &mut |_, _| {}).expect("plain"));
     let e = g.generate_best(&emb, &opts, None, &identity, &mut |_, _| {}).expect_err("needs a critic");
     assert!(matches!(e, GenerateError::NoCritic(3)) && e.to_string().contains("--best-of"), "{e}");
+
+    // A mixed pool: per group, two candidates follow the guidance interval and one is guided at
+    // every step; all six come from one batch (one noise stream), the fully guided ones last.
+    let mixed = GenerateOptions { guidance_interval: [0.0, 0.5], fully_guided: 1, ..opts.clone() };
+    let pool = g.candidates(&emb, &mixed, &mut |_, _| {}).expect("mixed candidates");
+    let interval_run = g.generate(&emb, &GenerateOptions { samples: 6, ..mixed.clone() }, &mut |_, _| {}).expect("interval run");
+    let guided_run = g.generate(&emb, &GenerateOptions { samples: 6, guidance_interval: [0.0, 1.0], ..mixed.clone() }, &mut |_, _| {}).expect("guided run");
+    assert_ne!(interval_run[4], guided_run[4], "the interval must change the samples for this check to mean anything");
+    for group in 0..2 {
+        let expected = [&interval_run[2 * group], &interval_run[2 * group + 1], &guided_run[4 + group]];
+        for (j, e) in expected.iter().enumerate() {
+            let got = &pool[group * 3 + j];
+            let diff = got.iter().flatten().zip(e.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(diff < 1e-3, "group {group} candidate {j} differs by {diff}");
+        }
+    }
+    let chosen = g.generate_best(&emb, &mixed, Some(&critic), &identity, &mut |_, _| {}).expect("mixed best of 3");
+    let scores = critic.scores(&emb, &pool);
+    for (group, c) in chosen.iter().enumerate() {
+        let best = (0..3).map(|i| group * 3 + i).max_by(|&a, &b| scores[a].total_cmp(&scores[b])).unwrap();
+        assert_eq!(c, &pool[best], "mixed group {group}");
+    }
+    // Best of 1 with one fully guided candidate is plain sampling guided at every step.
+    let one = g.generate_best(&emb, &GenerateOptions { best_of: 1, samples: 1, ..mixed.clone() }, None, &identity, &mut |_, _| {}).expect("best of 1");
+    let plain = g.generate(&emb, &GenerateOptions { samples: 1, guidance_interval: [0.0, 1.0], ..mixed.clone() }, &mut |_, _| {}).expect("plain");
+    assert_eq!(one, plain);
 }
 
 /// Sampling-speed figure for the model card (not a check): time to sample one 6 s clip with the

@@ -76,7 +76,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!("backend {}, {frames} frames ({} s), {} DDIM steps, guidance {}, best of {}", s.backend, s.seconds, s.steps, s.guidance, s.best_of);
+    println!("backend {}, {frames} frames ({} s), {} DDIM steps, guidance {}, best of {} ({} guided at every step)", s.backend, s.seconds, s.steps, s.guidance, s.best_of, s.fully_guided.min(s.best_of));
     println!("load denoiser          {:.3} s", load_model);
     if critic.is_some() {
         println!("load critic            {:.3} s", load_critic);

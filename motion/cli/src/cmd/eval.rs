@@ -81,6 +81,10 @@ pub struct EvalArgs {
     /// `motion generate --best-of`; the critic is never the evaluator).
     #[arg(long, default_value_t = motion_model::rerank::DEFAULT_BEST_OF, value_name = "K")]
     pub best_of: usize,
+    /// Of the --best-of candidates, how many are guided at every step (as `motion generate
+    /// --fully-guided`).
+    #[arg(long, default_value_t = motion_model::rerank::DEFAULT_FULLY_GUIDED, value_name = "N")]
+    pub fully_guided: usize,
     /// Critic folder for --best-of (as `motion generate --critic`).
     #[arg(long, value_name = "DIR")]
     pub critic: Option<PathBuf>,
@@ -246,6 +250,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         "model": a.model.as_ref().map(|m| m.display().to_string()),
         "repeats": a.repeats,
         "best_of": a.best_of,
+        "fully_guided": a.fully_guided,
         "critic": critic.as_ref().map(|_| critic_dir(a.critic.as_deref()).display().to_string()),
         "seed": a.seed,
         "sets": reports,
@@ -315,6 +320,7 @@ fn sampler_options(a: &EvalArgs, seconds: f32, samples: usize, seed: u64) -> Gen
         guidance_rescale: a.guidance_rescale,
         guidance_interval: a.guidance_interval,
         best_of: a.best_of,
+        fully_guided: a.fully_guided,
     }
 }
 

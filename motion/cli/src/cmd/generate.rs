@@ -5,7 +5,7 @@ use motion::cleanup::{Cleanup, DEFAULT_SMOOTH_SIGMA_FRAMES, FootLock};
 use motion::features::{FEATURE_DIM, decode, encode};
 use motion_model::diffusion::{DEFAULT_DDIM_STEPS, DEFAULT_GUIDANCE};
 use motion_model::generate::{GenerateOptions, Generator, check_text};
-use motion_model::rerank::{Critic, DEFAULT_BEST_OF};
+use motion_model::rerank::{Critic, DEFAULT_BEST_OF, DEFAULT_FULLY_GUIDED};
 use motion_model::text_encoder::{TextEncoder, locate_model_dir};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -127,6 +127,10 @@ pub struct SamplerArgs {
     /// no critic needed. More candidates follow the text more reliably and cost sampling time.
     #[arg(long, default_value_t = DEFAULT_BEST_OF, value_name = "K")]
     pub best_of: usize,
+    /// Of the --best-of candidates, how many are guided at every noise level; the others follow
+    /// --guidance-interval. The critic then chooses per text between the two kinds.
+    #[arg(long, default_value_t = DEFAULT_FULLY_GUIDED, value_name = "N")]
+    pub fully_guided: usize,
     /// Critic folder for --best-of. Default: $MOTION_CRITIC_DIR, else models/critic in the
     /// current folder, else the repository's models/critic.
     #[arg(long, value_name = "DIR")]
@@ -170,6 +174,7 @@ impl SamplerArgs {
             guidance_rescale: self.guidance_rescale,
             guidance_interval: self.guidance_interval,
             best_of: self.best_of,
+            fully_guided: self.fully_guided,
         }
     }
 
@@ -294,7 +299,10 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let bar = ProgressBar::new(opts.steps as u64);
     bar.set_style(ProgressStyle::with_template("sampling {bar:30} {pos}/{len} {elapsed_precise}").unwrap_or_else(|_| ProgressStyle::default_bar()));
     let t0 = Instant::now();
-    let samples = generator.generate_best(emb, &opts, critic.as_ref(), &finished(cleanup), &mut |i, _| bar.set_position(i as u64))?;
+    let samples = generator.generate_best(emb, &opts, critic.as_ref(), &finished(cleanup), &mut |i, n| {
+        bar.set_length(n as u64);
+        bar.set_position(i as u64)
+    })?;
     bar.finish_and_clear();
     let sample_s = t0.elapsed().as_secs_f64();
     for (feats, path) in samples.iter().zip(&outputs) {
@@ -302,7 +310,11 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         save_motion(&motion, path).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {} ({} frames)", path.display(), feats.len());
     }
-    let best = if opts.best_of > 1 { format!(", best of {}", opts.best_of) } else { String::new() };
+    let best = match (opts.best_of, opts.fully_guided.min(opts.best_of)) {
+        (1, _) => String::new(),
+        (k, 0) => format!(", best of {k}"),
+        (k, f) => format!(", best of {k} ({f} guided at every step)"),
+    };
     println!(
         "sampled {} x {frames} frames ({:.1} s) with {} DDIM steps, guidance {}{best} in {:.2} s",
         samples.len(),
