@@ -187,7 +187,7 @@ fn generate_turns_text_into_a_clean_glb_with_the_shipped_model() {
     let out = dir.path().join("wave.glb");
     let o = motion(&["generate", "an old man waves with his left hand", "-o", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("120 frames"), "{}", text(&o));
+    assert!(text(&o).contains("120 frames") && text(&o).contains("best of 3 (1 guided at every step)"), "{}", text(&o));
     assert_clean(&out);
     // Same seed, same bytes; another seed, another motion.
     let again = dir.path().join("again.glb");
@@ -202,19 +202,25 @@ fn generate_turns_text_into_a_clean_glb_with_the_shipped_model() {
     let o = motion(&["generate", "a person runs", "--seed", "7", "--seconds", "2", "--smooth", "0", "--no-foot-lock", "-o", raw.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert_ne!(std::fs::read(&other).unwrap(), std::fs::read(&raw).unwrap());
-    // Best of 3 candidates (the shipped critic chooses): still a clean, reproducible GLB.
+    // Best of 4, none fully guided (the shipped critic chooses): still a clean, reproducible GLB.
     let best = dir.path().join("best.glb");
-    let o = motion(&["generate", "a person walks forward", "--seconds", "3", "--best-of", "3", "-o", best.to_str().unwrap()]);
-    assert!(o.status.success() && text(&o).contains("best of 3"), "{}", text(&o));
+    let o = motion(&["generate", "a person walks forward", "--seconds", "3", "--best-of", "4", "--fully-guided", "0", "-o", best.to_str().unwrap()]);
+    assert!(o.status.success() && text(&o).contains("best of 4 in"), "{}", text(&o));
     assert_clean(&best);
     let best2 = dir.path().join("best2.glb");
-    let o = motion(&["generate", "a person walks forward", "--seconds", "3", "--best-of", "3", "-o", best2.to_str().unwrap()]);
+    let o = motion(&["generate", "a person walks forward", "--seconds", "3", "--best-of", "4", "--fully-guided", "0", "-o", best2.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(std::fs::read(&best).unwrap(), std::fs::read(&best2).unwrap());
+    // One sample needs no critic.
+    let single = dir.path().join("single.glb");
+    let o = motion(&["generate", "a person walks forward", "--seconds", "3", "--best-of", "1", "--critic", "/nonexistent", "-o", single.to_str().unwrap()]);
+    assert!(o.status.success() && !text(&o).contains("best of"), "{}", text(&o));
+    assert_clean(&single);
     // Refusals name the problem and write nothing.
     for (args, says) in [
         (vec!["generate", "a person walks", "--best-of", "0", "-o"], "--best-of"),
         (vec!["generate", "a person walks", "--best-of", "2", "--critic", "/nonexistent", "-o"], "critic"),
+        (vec!["generate", "a person walks", "--best-of", "2", "--fully-guided", "3", "-o"], "--fully-guided"),
         (vec!["generate", "   ", "-o"], "empty"),
         (vec!["generate", "a person walks", "--seconds", "0", "-o"], "--seconds"),
         (vec!["generate", "a person walks", "--samples", "99", "-o"], "--samples"),

@@ -27,11 +27,11 @@ use motion::dataset::Split;
 /// Most candidates drawn per requested motion.
 pub const MAX_BEST_OF: usize = 16;
 /// Candidates per motion of `motion generate` (chosen by measurement, docs/model-card.md).
-pub const DEFAULT_BEST_OF: usize = 1;
+pub const DEFAULT_BEST_OF: usize = 3;
 /// Of the `best_of` candidates per motion, how many `motion generate` guides at every noise
 /// level while the others follow the guidance interval (chosen by measurement,
 /// docs/model-card.md).
-pub const DEFAULT_FULLY_GUIDED: usize = 0;
+pub const DEFAULT_FULLY_GUIDED: usize = 1;
 /// File of a critic folder with each action's mean caption embedding (joint space).
 pub const ACTION_TEXTS: &str = "action_texts.json";
 /// Softmax temperature turning text–action cosines into the text's action distribution (the

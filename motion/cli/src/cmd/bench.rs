@@ -85,7 +85,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     println!("encode text            {:.3} s", encode_s);
     println!("first sample           {:.3} s", first_sample);
     println!("decode, clean, write   {:.3} s (GLB)", write_s);
-    println!("in-process cold start  {:.3} s (both models loaded, one clip written)", cold);
+    println!("in-process cold start  {:.3} s (models loaded, one clip written)", cold);
     println!("sample, median of {}   {:.3} s (min {:.3}, max {:.3})", a.runs, median, times[0], times[times.len() - 1]);
     if let Some(mb) = peak_rss_mb() {
         println!("peak memory            {mb:.0} MB");
