@@ -173,6 +173,17 @@ fn dataset_build_on_fixture_clips() {
     let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", ev.to_str().unwrap(), "--model", repo().join("models/default").to_str().unwrap(), "--best-of", "2", "--critic", ev.to_str().unwrap(), "--out", dir.path().join("r3").to_str().unwrap()]);
     assert!(!o.status.success() && text(&o).contains("evaluator itself"), "{}", text(&o));
     assert!(!dir.path().join("r3").exists());
+    // Nor as one member of a critic ensemble (the shipped critic with the evaluator inside).
+    let ens = dir.path().join("ensemble");
+    std::fs::create_dir_all(ens.join("member")).unwrap();
+    for (from, to) in [(repo().join("models/critic"), ens.clone()), (ev.clone(), ens.join("member"))] {
+        for e in std::fs::read_dir(&from).unwrap().flatten().filter(|e| e.path().is_file()) {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", ev.to_str().unwrap(), "--model", repo().join("models/default").to_str().unwrap(), "--critic", ens.to_str().unwrap(), "--out", dir.path().join("r4").to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("evaluator itself") && text(&o).contains("member"), "{}", text(&o));
+    assert!(!dir.path().join("r4").exists());
 
     // A missing evaluator is named, and nothing is written.
     let o = motion(&["eval", "--data", out.to_str().unwrap(), "--evaluator", dir.path().join("nope").to_str().unwrap(), "--out", dir.path().join("r2").to_str().unwrap()]);

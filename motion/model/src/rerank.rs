@@ -13,14 +13,14 @@
 //!   (`action_texts.json`, written when the critic is trained), so any wording works, and a
 //!   text that names no known action spreads its weight and leaves the choice to the cosine.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::evaluator::data::LabelledClips;
 use crate::evaluator::eval::{Frames, embed_motions_with_logits, embed_texts};
-use crate::evaluator::train::{LoadEvaluatorError, LoadedEvaluator, load_evaluator};
+use crate::evaluator::train::{EVAL_WEIGHTS, LoadEvaluatorError, LoadedEvaluator, load_evaluator};
 use crate::text_encoder::EMBEDDING_DIM;
 use motion::dataset::Split;
 
@@ -77,10 +77,34 @@ pub struct Critic {
     model: LoadedEvaluator,
     action_texts: ActionTexts,
     device: Device,
+    /// Further critics (the folder's member subfolders) whose scores are averaged with this
+    /// one's.
+    others: Vec<Critic>,
 }
 
 impl Critic {
+    /// Loads a critic folder and, as further members of an ensemble, every subfolder of it
+    /// that holds critic weights ([`Critic::member_dirs`]).
     pub fn load(dir: &Path, device: &Device) -> Result<Self, LoadEvaluatorError> {
+        let mut critic = Self::load_one(dir, device)?;
+        for member in Self::member_dirs(dir).into_iter().skip(1) {
+            critic.others.push(Self::load_one(&member, device)?);
+        }
+        Ok(critic)
+    }
+
+    /// `dir` and, sorted by name, its subfolders holding critic weights: the folders whose
+    /// models judge together.
+    pub fn member_dirs(dir: &Path) -> Vec<PathBuf> {
+        let mut members: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir() && p.join(EVAL_WEIGHTS).is_file()).collect())
+            .unwrap_or_default();
+        members.sort();
+        members.insert(0, dir.to_path_buf());
+        members
+    }
+
+    fn load_one(dir: &Path, device: &Device) -> Result<Self, LoadEvaluatorError> {
         let model = load_evaluator(dir, device)?;
         let p = dir.join(ACTION_TEXTS);
         if !p.is_file() {
@@ -101,7 +125,7 @@ impl Critic {
         if action_texts.embeddings.len() != model.actions.len() || action_texts.embeddings.iter().any(|e| e.len() != d || e.iter().any(|v| !v.is_finite())) {
             return Err(format!("need {} finite embeddings of {d} values", model.actions.len()));
         }
-        Ok(Self { model, action_texts, device: device.clone() })
+        Ok(Self { model, action_texts, device: device.clone(), others: Vec::new() })
     }
 
     /// The text's joint-space embedding and its distribution over the critic's actions.
@@ -114,20 +138,28 @@ impl Critic {
     /// Score of each motion for the text, higher = closer: cosine of the joint embeddings
     /// (−1 … 1) plus the expected log-probability, under the text's action distribution, of
     /// the critic's classifier reading the motion as that action (≤ 0). `motions` are
-    /// de-normalised feature frames as they will be written (after clean-up), 20 fps.
+    /// de-normalised feature frames as they will be written (after clean-up), 20 fps. An
+    /// ensemble's score is the mean of its members' scores.
     pub fn scores(&self, text: &[f32; EMBEDDING_DIM], motions: &[Frames]) -> Vec<f32> {
         if motions.is_empty() {
             return Vec::new();
         }
         let (t, wanted) = self.text_actions(text);
         let (emb, logits) = embed_motions_with_logits(&self.model, motions, &self.device);
-        emb.iter()
+        let mut scores: Vec<f32> = emb
+            .iter()
             .zip(&logits)
             .map(|(e, l)| {
                 let log_p = log_softmax(l);
                 dot(e, &t) + wanted.iter().zip(&log_p).map(|(w, lp)| w * lp).sum::<f32>()
             })
-            .collect()
+            .collect();
+        for o in &self.others {
+            scores.iter_mut().zip(o.scores(text, motions)).for_each(|(s, v)| *s += v);
+        }
+        let n = 1.0 + self.others.len() as f32;
+        scores.iter_mut().for_each(|s| *s /= n);
+        scores
     }
 
     /// For candidates laid out as consecutive groups of `per_group` (group g holds candidates

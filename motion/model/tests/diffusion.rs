@@ -445,6 +445,55 @@ fn best_of_keeps_the_critics_favourite_of_each_group() {
     assert_eq!(one, plain);
 }
 
+/// A critic folder with critic subfolders is an ensemble: each candidate's score is the mean of
+/// its members' scores, and the members are found by their weights file.
+#[test]
+fn a_critic_folder_with_member_subfolders_averages_their_scores() {
+    use motion_model::evaluator::train::save_evaluator;
+    use motion_model::evaluator::{EvaluatorConfig, EvaluatorTrainConfig};
+    use motion_model::rerank::{ACTION_TEXTS, ActionTexts, Critic};
+    let device = Device::flex();
+    device.seed(6);
+    let data = data();
+    let stats = data.stats().clone();
+    let actions: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+    let ev_cfg = EvaluatorConfig::new(3).with_d_model(16).with_n_layers(1).with_n_heads(2).with_embed_dim(8).with_max_frames(40);
+    let texts = ActionTexts { actions: actions.clone(), embeddings: (0..3).map(|a| (0..8).map(|i| (i == a) as u8 as f32).collect()).collect() };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |d: &std::path::Path| {
+        std::fs::create_dir_all(d).unwrap();
+        save_evaluator(&ev_cfg.init(&device), &EvaluatorTrainConfig::new(ev_cfg.clone()), &stats, &actions, d).expect("save");
+        std::fs::write(d.join(ACTION_TEXTS), serde_json::to_vec(&texts).unwrap()).unwrap();
+    };
+    let (main, member, alone) = (dir.path().join("critic"), dir.path().join("critic/seed-2"), dir.path().join("alone"));
+    write(&main);
+    write(&member);
+    std::fs::create_dir_all(dir.path().join("critic/notes")).unwrap(); // not a critic: ignored
+    std::fs::create_dir_all(&alone).unwrap();
+    for e in std::fs::read_dir(&main).unwrap().flatten().filter(|e| e.path().is_file()) {
+        std::fs::copy(e.path(), alone.join(e.file_name())).unwrap();
+    }
+    assert_eq!(Critic::member_dirs(&main), vec![main.clone(), member.clone()]);
+    assert_eq!(Critic::member_dirs(&alone), vec![alone.clone()]);
+
+    let cfg = TrainConfig::new(tiny()).with_steps(1).with_batch(2);
+    let g = Generator::from_parts(cfg.denoiser.init(&device), cfg.clone(), stats.clone(), &device);
+    let emb = fake_embed(&["a person waves"]).expect("embed")[0];
+    let opts = GenerateOptions { seconds: 1.2, samples: 3, guidance: 2.0, steps: 2, seed: 4, ..GenerateOptions::default() };
+    let motions = g.generate(&emb, &opts, &mut |_, _| {}).expect("motions");
+    let ensemble = Critic::load(&main, &device).expect("ensemble").scores(&emb, &motions);
+    let first = Critic::load(&alone, &device).expect("first").scores(&emb, &motions);
+    let second = Critic::load(&member, &device).expect("second").scores(&emb, &motions);
+    assert_ne!(first, second, "two randomly initialised members should disagree");
+    for i in 0..motions.len() {
+        assert!((ensemble[i] - (first[i] + second[i]) / 2.0).abs() < 1e-5, "candidate {i}: {ensemble:?} vs {first:?} and {second:?}");
+    }
+    // A broken member is an error naming it, not a silently smaller ensemble.
+    std::fs::write(member.join(ACTION_TEXTS), b"not json").unwrap();
+    let e = Critic::load(&main, &device).expect_err("broken member");
+    assert!(e.to_string().contains("seed-2"), "{e}");
+}
+
 /// Sampling-speed figure for the model card (not a check): time to sample one 6 s clip with the
 /// shipped model and the default sampler. `cargo test -p motion-model --test diffusion -- --ignored --nocapture`
 #[test]

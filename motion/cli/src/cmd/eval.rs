@@ -182,9 +182,11 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         let dir = critic_dir(a.critic.as_deref());
         // Same weights (a copy counts too): choosing with the judge would make the figures meaningless.
         let weights = |d: &Path| std::fs::read(d.join(motion_model::evaluator::train::EVAL_WEIGHTS)).ok();
-        let critic_weights = weights(&dir);
-        if critic_weights.is_some() && critic_weights == weights(&ev_dir) {
-            bail!("--critic {} is the evaluator itself (same weights): choosing with the judge would make the figures meaningless", dir.display());
+        let evaluator_weights = weights(&ev_dir);
+        for member in Critic::member_dirs(&dir) {
+            if evaluator_weights.is_some() && weights(&member) == evaluator_weights {
+                bail!("--critic {} is the evaluator itself (same weights): choosing with the judge would make the figures meaningless", member.display());
+            }
         }
     }
     let cache = open_cache(&a.data)?;

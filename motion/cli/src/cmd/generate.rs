@@ -121,11 +121,11 @@ pub struct SamplerArgs {
     /// steps unguided, which gives candidates straighter walks; 0,1 guides every step.
     #[arg(long, value_name = "LO,HI", value_parser = parse_interval, default_value = DEFAULT_GUIDANCE_INTERVAL_ARG)]
     pub guidance_interval: [f32; 2],
-    /// Candidates sampled per motion (in one batch); the one a separately trained text–motion
-    /// critic (models/critic) scores closest to the text is kept. Default 3: test-split action
-    /// accuracy 0.935 against 0.890 for the former single ten-step sample, about 0.35 s for a
-    /// 6 s clip (docs/model-card.md).
-    /// 1 = one sample, no critic needed (guided at every step unless --fully-guided 0).
+    /// Candidates sampled per motion (in one batch); the one that separately trained
+    /// text–motion critics (models/critic) score closest to the text is kept. Default 3:
+    /// test-split action accuracy 0.938 against 0.890 for the former single ten-step sample,
+    /// about 0.32 s for a 6 s clip (docs/model-card.md). 1 = one sample, no critic needed
+    /// (guided at every step unless --fully-guided 0).
     #[arg(long, default_value_t = DEFAULT_BEST_OF, value_name = "K")]
     pub best_of: usize,
     /// Of the --best-of candidates, how many are guided at every noise level; the others follow
@@ -133,8 +133,9 @@ pub struct SamplerArgs {
     /// guided one keeps loosely worded prompts on their action. Default 1; 0 = none.
     #[arg(long, default_value_t = DEFAULT_FULLY_GUIDED, value_name = "N")]
     pub fully_guided: usize,
-    /// Critic folder for --best-of. Default: $MOTION_CRITIC_DIR, else models/critic in the
-    /// current folder, else the repository's models/critic.
+    /// Critic folder for --best-of; its subfolders holding critic weights judge with it (the
+    /// mean of their scores). Default: $MOTION_CRITIC_DIR, else models/critic in the current
+    /// folder, else the repository's models/critic.
     #[arg(long, value_name = "DIR")]
     pub critic: Option<PathBuf>,
     /// cpu (burn flex) or wgpu (needs a build with `--features wgpu`).
