@@ -173,8 +173,9 @@ impl Generator {
         Self { model, config, stats, device: device.clone() }
     }
 
-    /// Samples `opts.samples` motions for one text embedding (`opts.best_of` is ignored);
-    /// returns de-normalised feature frames per sample, ready for `motion::features::decode`.
+    /// Samples `opts.samples` motions for one text embedding, all guided at the noise levels
+    /// `opts.guidance_interval` (`opts.best_of` and `opts.fully_guided` are ignored); returns
+    /// de-normalised feature frames per sample, ready for `motion::features::decode`.
     pub fn generate(
         &self,
         text_embedding: &[f32; EMBEDDING_DIM],
