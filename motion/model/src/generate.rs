@@ -199,10 +199,10 @@ impl Generator {
         finish: &dyn Fn(&Frames) -> Frames,
         on_step: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<Frames>, GenerateError> {
-        let frames = opts.check()?;
+        opts.check()?;
         if opts.best_of <= 1 {
-            let full = if opts.fully_guided >= 1 { opts.samples } else { 0 };
-            return self.sample(text_embedding, opts, frames, opts.samples, full, on_step);
+            // One candidate per motion: nothing to choose.
+            return self.candidates(text_embedding, opts, on_step);
         }
         let critic = critic.ok_or(GenerateError::NoCritic(opts.best_of))?;
         let mut candidates = self.candidates(text_embedding, opts, on_step)?;

@@ -302,10 +302,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let bar = ProgressBar::new(opts.steps as u64);
     bar.set_style(ProgressStyle::with_template("sampling {bar:30} {pos}/{len} {elapsed_precise}").unwrap_or_else(|_| ProgressStyle::default_bar()));
     let t0 = Instant::now();
-    let samples = generator.generate_best(emb, &opts, critic.as_ref(), &finished(cleanup), &mut |i, n| {
-        bar.set_length(n as u64);
-        bar.set_position(i as u64)
-    })?;
+    let samples = generator.generate_best(emb, &opts, critic.as_ref(), &finished(cleanup), &mut |i, _| bar.set_position(i as u64))?;
     bar.finish_and_clear();
     let sample_s = t0.elapsed().as_secs_f64();
     for (feats, path) in samples.iter().zip(&outputs) {
