@@ -12,6 +12,7 @@ pub mod features;
 pub mod ik;
 pub mod import;
 pub mod motion;
+pub mod path;
 pub mod physics;
 pub mod quality;
 pub mod retarget;

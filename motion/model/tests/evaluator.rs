@@ -4,7 +4,7 @@
 use motion::dataset::{ClipEntry, DatasetCache, Split};
 use motion::features::FEATURE_DIM;
 use motion_model::evaluator::data::LabelledClips;
-use motion_model::evaluator::eval::{ACCURACY, FID, R3, evaluate_set, mismatched_texts, noise_set, real_set, reference_embeddings};
+use motion_model::evaluator::eval::{ACCURACY, FID, R3, WALK_TURN, WALK_TURN_ABS, evaluate_set, mismatched_texts, noise_set, real_set, reference_embeddings};
 use motion_model::evaluator::train::LoadEvaluatorError;
 use motion_model::evaluator::{EvaluatorConfig, EvaluatorTrainConfig, load_evaluator, train_evaluator};
 
@@ -96,6 +96,8 @@ fn evaluator_learns_synthetic_actions_and_metrics_separate_baselines() {
     assert!(v(&r, R3) >= 0.8, "R@3 on matched pairs {}", v(&r, R3));
     assert!(v(&shuffled, R3) < 0.3, "R@3 with shuffled texts {}", v(&shuffled, R3));
     assert!(v(&noise, FID) > 5.0 * v(&r, FID).max(1e-3), "FID real {} vs noise {}", v(&r, FID), v(&noise, FID));
+    // No action is labelled "walk" here: the walk-turn figures are left out, not reported as 0.
+    assert!(r.get(WALK_TURN).is_none() && r.get(WALK_TURN_ABS).is_none(), "walk-turn figures without walks");
 }
 
 #[test]

@@ -159,6 +159,13 @@ pub const SKATING: &str = "Foot skating ratio";
 pub const FLOATING: &str = "Floating (m)";
 pub const PENETRATION: &str = "Penetration (m)";
 pub const JERK: &str = "Jerk (m/s^3)";
+/// Mean |path turn| of the set's motions labelled [`STRAIGHT_WALK_ACTION`] that travel
+/// (`motion::path::path_turn_deg`): how far straight walks curve.
+pub const WALK_TURN_ABS: &str = "Walk path turn, absolute (deg)";
+/// The same, signed (+ = left): a one-sided drift shows here.
+pub const WALK_TURN: &str = "Walk path turn, signed (deg, + left)";
+/// The Bandai Namco label of plain straight walking, whose path turns are measured.
+pub const STRAIGHT_WALK_ACTION: &str = "walk";
 
 /// Embeddings of the train split: the reference distribution FID is measured against.
 pub fn reference_embeddings(ev: &LoadedEvaluator, data: &LabelledClips, device: &Device) -> Vec<Vec<f32>> {
@@ -191,10 +198,18 @@ pub fn evaluate_set(
     let sentences: Vec<[f32; EMBEDDING_DIM]> = set.captions.iter().map(|&c| data.embedding(c)).collect();
     let temb = embed_texts(ev, &sentences, device);
     let physics: Vec<PhysicsMetrics> = set.motions.iter().map(physics_of).collect();
+    let walk = ev.actions.iter().position(|a| a == STRAIGHT_WALK_ACTION);
+    let walk_turns: Vec<Option<f32>> = set
+        .motions
+        .iter()
+        .zip(&set.actions)
+        .map(|(m, &a)| if Some(a) == walk { motion::path::path_turn_deg(&decode(m).joint_positions()) } else { None })
+        .collect();
     let mm_groups: Vec<Vec<Vec<f32>>> = set.multimodal.iter().map(|g| embed_motions(ev, g, device).0).collect();
     let n = set.motions.len();
 
-    let mut draws: Vec<Vec<f64>> = vec![Vec::new(); 12];
+    let mut draws: Vec<Vec<f64>> = vec![Vec::new(); 14];
+    let mut no_walks = false;
     let mut no_batches = false;
     for r in 0..repeats.max(1) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(r as u64));
@@ -204,6 +219,9 @@ pub fn evaluate_set(
         let boot: Vec<usize> = (0..n).map(|_| rng.random_range(0..n.max(1))).collect();
         let boot_emb: Vec<Vec<f32>> = boot.iter().map(|&i| memb[i].clone()).collect();
         let mean = |f: &dyn Fn(usize) -> f64| boot.iter().map(|&i| f(i)).sum::<f64>() / n.max(1) as f64;
+        let turns: Vec<f64> = boot.iter().filter_map(|&i| walk_turns[i]).map(f64::from).collect();
+        no_walks |= turns.is_empty();
+        let turn_mean = |f: fn(f64) -> f64| turns.iter().map(|&t| f(t)).sum::<f64>() / turns.len().max(1) as f64;
         let values = [
             rp[0] as f64,
             rp[1] as f64,
@@ -217,12 +235,14 @@ pub fn evaluate_set(
             mean(&|i| physics[i].floating_m as f64),
             mean(&|i| physics[i].penetration_m as f64),
             mean(&|i| physics[i].jerk_m_s3 as f64),
+            turn_mean(f64::abs),
+            turn_mean(|t| t),
         ];
         for (d, v) in draws.iter_mut().zip(values) {
             d.push(v);
         }
     }
-    let spec: [(&str, &str); 12] = [
+    let spec: [(&str, &str); 14] = [
         (R1, "higher"),
         (R2, "higher"),
         (R3, "higher"),
@@ -235,6 +255,8 @@ pub fn evaluate_set(
         (FLOATING, "lower"),
         (PENETRATION, "lower"),
         (JERK, "closer to real"),
+        (WALK_TURN_ABS, "closer to real"),
+        (WALK_TURN, "closer to real"),
     ];
     let mut metrics: Vec<MetricValue> = spec
         .iter()
@@ -246,6 +268,11 @@ pub fn evaluate_set(
         .collect();
     if set.multimodal.is_empty() {
         metrics.retain(|m| m.name != MULTIMODALITY);
+    }
+    if no_walks {
+        // A draw without a travelling straight walk (none in the set, or the resample missed
+        // them): the walk-turn figures would be a mean of nothing.
+        metrics.retain(|m| m.name != WALK_TURN_ABS && m.name != WALK_TURN);
     }
     if no_batches {
         // Fewer than 32 texts of different (action, style): R-precision is undefined.
