@@ -15,7 +15,7 @@
 //! contacts are redundant targets for losses and metrics), starting at the origin facing +Z.
 
 use crate::motion::{Motion, Pose, CANONICAL_FPS};
-use crate::rotation::{heading_yaw, quat_from_6d, quat_to_6d, yaw_rotation, Quat};
+use crate::rotation::{heading_yaw, quat_from_6d, quat_to_6d, wrap_angle, yaw_rotation, Quat};
 use crate::skeleton::{joint, Skeleton, NUM_JOINTS};
 use nalgebra::Vector3;
 use std::ops::Range;
@@ -32,18 +32,6 @@ pub const FEATURE_DIM: usize = 203;
 pub const CONTACT_SPEED_M_PER_FRAME: f32 = 0.05;
 /// …and is this close to the floor (ankle, foot), metres.
 pub const CONTACT_HEIGHT_M: [f32; 2] = [0.12, 0.07];
-
-/// Wraps an angle to (−π, π].
-fn wrap(a: f32) -> f32 {
-    let two_pi = std::f32::consts::TAU;
-    let mut a = a % two_pi;
-    if a <= -std::f32::consts::PI {
-        a += two_pi;
-    } else if a > std::f32::consts::PI {
-        a -= two_pi;
-    }
-    a
-}
 
 /// Foot contact flags per frame for the [`joint::FEET`] joints.
 pub fn foot_contacts(positions: &[crate::JointPositions]) -> Vec<[bool; 4]> {
@@ -75,7 +63,7 @@ pub fn encode(motion: &Motion) -> Vec<[f32; FEATURE_DIM]> {
             let pose = &motion.poses[t];
             let inv_heading = yaw_rotation(yaws[t]).inverse();
             if t + 1 < n {
-                f[ROOT_YAW_VEL.start] = wrap(yaws[t + 1] - yaws[t]);
+                f[ROOT_YAW_VEL.start] = wrap_angle(yaws[t + 1] - yaws[t]);
                 let v = inv_heading * (motion.poses[t + 1].root_m - pose.root_m);
                 f[ROOT_VEL_XZ.start] = v.x;
                 f[ROOT_VEL_XZ.start + 1] = v.z;

@@ -1,6 +1,7 @@
 //! Measurements of the pelvis's path over the floor (metres, Y up, +Z forward, +X to the
 //! character's left at the start; any frame rate).
 
+use crate::rotation::wrap_angle;
 use crate::skeleton::joint;
 use crate::JointPositions;
 
@@ -32,13 +33,7 @@ pub fn path_turn_deg(frames: &[JointPositions]) -> Option<f32> {
     // Heading of a ground direction: 0 along +Z, growing towards +X (the left of a character
     // facing +Z), so a left turn increases it.
     let heading = |d: (f32, f32)| d.0.atan2(d.1);
-    let mut turn = (heading(b) - heading(a)).to_degrees();
-    if turn > 180.0 {
-        turn -= 360.0;
-    } else if turn <= -180.0 {
-        turn += 360.0;
-    }
-    Some(turn)
+    Some(wrap_angle(heading(b) - heading(a)).to_degrees())
 }
 
 #[cfg(test)]

@@ -67,6 +67,18 @@ pub fn to_euler_channels(q: &Quat, axes: [usize; 3]) -> [f64; 3] {
     [a.to_degrees(), b.to_degrees(), c.to_degrees()]
 }
 
+/// Wraps an angle to (−π, π] (radians).
+pub fn wrap_angle(a: f32) -> f32 {
+    let two_pi = std::f32::consts::TAU;
+    let mut a = a % two_pi;
+    if a <= -std::f32::consts::PI {
+        a += two_pi;
+    } else if a > std::f32::consts::PI {
+        a -= two_pi;
+    }
+    a
+}
+
 /// Yaw of a rotation: the angle about +Y that turns +Z toward where `q` points +Z, projected
 /// on the ground plane (radians; 0 when the projection vanishes).
 pub fn heading_yaw(q: &Quat) -> f32 {

@@ -173,12 +173,6 @@ pub fn reference_embeddings(ev: &LoadedEvaluator, data: &LabelledClips, device: 
     embed_motions(ev, &train, device).0
 }
 
-/// Physics metrics of de-normalised feature frames (decoded to joint positions).
-pub fn physics_of(frames: &Frames) -> PhysicsMetrics {
-    let m = decode(frames);
-    physics_metrics(&m.joint_positions(), motion::CANONICAL_FPS)
-}
-
 /// All metrics of `set`, each as mean and 95 % interval over `repeats` draws: R-precision
 /// batches are re-drawn, diversity/multimodality pairs re-sampled, and FID, accuracy and
 /// physics computed on a bootstrap resample of the set.
@@ -197,14 +191,12 @@ pub fn evaluate_set(
     let (memb, pred) = embed_motions(ev, &set.motions, device);
     let sentences: Vec<[f32; EMBEDDING_DIM]> = set.captions.iter().map(|&c| data.embedding(c)).collect();
     let temb = embed_texts(ev, &sentences, device);
-    let physics: Vec<PhysicsMetrics> = set.motions.iter().map(physics_of).collect();
+    // Decoded once: the physics metrics and the walks' path turns read the same joints.
+    let joints: Vec<Vec<motion::JointPositions>> = set.motions.iter().map(|m| decode(m).joint_positions()).collect();
+    let physics: Vec<PhysicsMetrics> = joints.iter().map(|j| physics_metrics(j, motion::CANONICAL_FPS)).collect();
     let walk = ev.actions.iter().position(|a| a == STRAIGHT_WALK_ACTION);
-    let walk_turns: Vec<Option<f32>> = set
-        .motions
-        .iter()
-        .zip(&set.actions)
-        .map(|(m, &a)| if Some(a) == walk { motion::path::path_turn_deg(&decode(m).joint_positions()) } else { None })
-        .collect();
+    let walk_turns: Vec<Option<f32>> =
+        joints.iter().zip(&set.actions).map(|(j, &a)| if Some(a) == walk { motion::path::path_turn_deg(j) } else { None }).collect();
     let mm_groups: Vec<Vec<Vec<f32>>> = set.multimodal.iter().map(|g| embed_motions(ev, g, device).0).collect();
     let n = set.motions.len();
 
