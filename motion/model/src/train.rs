@@ -74,6 +74,13 @@ pub struct TrainConfig {
     /// error is lowest for the average of all phases, a hand held still (measured: generated
     /// wrists wave at 1.9–2.5 cm/frame, real 2.5–3.0). None = 0.
     pub w_hand_speed: Option<f64>,
+    /// Root sway loss: squared difference, (m/frame)², between the predicted and the real
+    /// clip's mean sideways root speed (per sample, in the heading frame). A walk's pelvis
+    /// sways left and right with every step; the phase of that sway is unknowable at high
+    /// noise, so the velocity losses flatten it to the average, no sway, and the evaluator
+    /// reads walks without sway as turns (model card, "What tells a walk from a turn").
+    /// None = 0.
+    pub w_root_sway: Option<f64>,
     /// Apply the joint-position losses (positions, velocities, wrists, foot contact) to forward
     /// kinematics of the predicted rotations — the skeleton `features::decode` builds — instead
     /// of the predicted joint-position channels, which decoding ignores. Without it the decoded
@@ -420,11 +427,12 @@ pub struct LossParts {
     pub hand: f32,
     pub foot: f32,
     pub hand_speed: f32,
+    pub root_sway: f32,
 }
 
 struct Losses {
     total: Tensor<1>,
-    parts: [Tensor<1>; 9],
+    parts: [Tensor<1>; 10],
 }
 
 /// Turns heading-frame (x, z) into the world frame for a heading of angle θ given as (cos θ,
@@ -519,6 +527,7 @@ fn losses(
         denorm(pred.clone(), JOINT_POS)
     };
     let tp = denorm(x0.clone(), JOINT_POS);
+    let x0_for_sway = x0.clone();
     let jp = JOINT_POS.len() as f32;
     let pos_loss = ((pp.clone() - tp.clone()).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * jp);
     // Frame pairs (t, t+1) that are both real: the velocity and foot-contact losses' mask.
@@ -550,6 +559,12 @@ fn losses(
     } else {
         Tensor::<1>::zeros([1], device)
     };
+    let root_sway_loss = if cfg.w_root_sway.unwrap_or(0.0) > 0.0 {
+        let sideways = |x: Tensor<3>| denorm(x, ROOT_VEL_XZ).slice([0..b, 0..n, 0..1]);
+        mean_abs_speed(sideways(pred.clone()), mask.clone()).sub(mean_abs_speed(sideways(x0_for_sway.clone()), mask.clone())).powf_scalar(2.0).mean()
+    } else {
+        Tensor::<1>::zeros([1], device)
+    };
     let heading_loss = ((hp - ht).powf_scalar(2.0) * mask.clone()).sum() / count.clone();
     let path_loss = ((rp - rt).powf_scalar(2.0) * mask).sum() / count;
     let total = x0_loss.clone()
@@ -560,12 +575,21 @@ fn losses(
         + path_loss.clone() * cfg.w_path.unwrap_or(0.0) as f32
         + hand_loss.clone() * cfg.w_hand_vel.unwrap_or(0.0) as f32
         + foot_loss.clone() * cfg.w_foot.unwrap_or(0.0) as f32
-        + hand_speed_loss.clone() * cfg.w_hand_speed.unwrap_or(0.0) as f32;
-    Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss, heading_loss, path_loss, hand_loss, foot_loss, hand_speed_loss] }
+        + hand_speed_loss.clone() * cfg.w_hand_speed.unwrap_or(0.0) as f32
+        + root_sway_loss.clone() * cfg.w_root_sway.unwrap_or(0.0) as f32;
+    Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss, heading_loss, path_loss, hand_loss, foot_loss, hand_speed_loss, root_sway_loss] }
 }
 
 /// Per sample, the mean speed (m/frame) of both wrists over the real frame pairs: `v` is
 /// `[b, n−1, joints × 3]` joint velocities, `pairs` `[b, n−1, 1]` the pair mask. Returns `[b]`.
+/// Per sample, the mean absolute value of a one-channel signal `v` (`[b, n, 1]`) over the
+/// frames `mask` (`[b, n, 1]`) marks real: `[b]`.
+fn mean_abs_speed(v: Tensor<3>, mask: Tensor<3>) -> Tensor<1> {
+    let [b, _, _] = v.dims();
+    let speed = (v.powf_scalar(2.0) + 1e-8).sqrt() * mask.clone();
+    speed.sum_dim(1).reshape([b]) / (mask.sum_dim(1).reshape([b]) + 1e-6)
+}
+
 fn mean_wrist_speed(v: Tensor<3>, pairs: Tensor<3>) -> Tensor<1> {
     let [b, m, _] = v.dims();
     let w = v.slice([0..b, 0..m, WRISTS]).reshape([b, m, 2, 3]);
@@ -625,8 +649,8 @@ fn unrolled_input(
 
 fn read_parts(l: &Losses) -> LossParts {
     let s = |t: &Tensor<1>| t.clone().into_scalar::<f32>();
-    let [x0, pos, vel, contact, heading, path, hand, foot, hand_speed] = l.parts.each_ref().map(s);
-    LossParts { total: s(&l.total), x0, pos, vel, contact, heading, path, hand, foot, hand_speed }
+    let [x0, pos, vel, contact, heading, path, hand, foot, hand_speed, root_sway] = l.parts.each_ref().map(s);
+    LossParts { total: s(&l.total), x0, pos, vel, contact, heading, path, hand, foot, hand_speed, root_sway }
 }
 
 /// Mean validation loss over fixed batches (same clips, noise and noise levels every time).
@@ -651,6 +675,7 @@ pub fn validate(model: &Denoiser, data: &TrainData, cfg: &TrainConfig, device: &
         acc.hand += p.hand / k as f32;
         acc.foot += p.foot / k as f32;
         acc.hand_speed += p.hand_speed / k as f32;
+        acc.root_sway += p.root_sway / k as f32;
     }
     acc
 }
@@ -745,7 +770,7 @@ pub fn train(
     let new_log = !log_path.is_file();
     let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(io(&log_path))?;
     if new_log {
-        writeln!(log, "step,elapsed_s,loss,x0,pos,vel,contact,val_loss,val_x0,val_pos,val_vel,val_contact,heading,path,hand,foot,val_heading,val_path,val_hand,val_foot,hand_speed,val_hand_speed").map_err(io(&log_path))?;
+        writeln!(log, "step,elapsed_s,loss,x0,pos,vel,contact,val_loss,val_x0,val_pos,val_vel,val_contact,heading,path,hand,foot,val_heading,val_path,val_hand,val_foot,hand_speed,val_hand_speed,root_sway,val_root_sway").map_err(io(&log_path))?;
     }
     let t0 = Instant::now();
     let mut last_val = None;
@@ -781,15 +806,16 @@ pub fn train(
         }
         let elapsed = elapsed_before + t0.elapsed().as_secs_f64();
         if step % 10 == 0 || val.is_some() {
-            // The heading/path/hand/foot columns, then the hand-speed ones, come last so that
+            // The heading/path/hand/foot columns, then the hand-speed and root-sway ones, come last so that
             // logs written before they existed keep their column positions.
             let v = val.map(|v| format!("{},{},{},{},{}", v.total, v.x0, v.pos, v.vel, v.contact)).unwrap_or_else(|| ",,,,".into());
             let vp = val.map(|v| format!("{},{},{},{}", v.heading, v.path, v.hand, v.foot)).unwrap_or_else(|| ",,,".into());
-            let vs = val.map(|v| v.hand_speed.to_string()).unwrap_or_default();
+            let vs = val.map(|v| format!("{},", v.hand_speed)).unwrap_or_else(|| ",".into());
+            let vr = val.map(|v| v.root_sway.to_string()).unwrap_or_default();
             writeln!(
                 log,
-                "{step},{elapsed:.1},{},{},{},{},{},{v},{},{},{},{},{vp},{},{vs}",
-                parts.total, parts.x0, parts.pos, parts.vel, parts.contact, parts.heading, parts.path, parts.hand, parts.foot, parts.hand_speed
+                "{step},{elapsed:.1},{},{},{},{},{},{v},{},{},{},{},{vp},{},{vs}{},{vr}",
+                parts.total, parts.x0, parts.pos, parts.vel, parts.contact, parts.heading, parts.path, parts.hand, parts.foot, parts.hand_speed, parts.root_sway
             )
             .map_err(io(&log_path))?;
         }
@@ -934,6 +960,29 @@ pub(crate) mod tests {
         assert!(err > 1e-4, "{err}");
         assert!(speed(a.clone() * 0.5) < 0.51 * expected, "a smaller wave is slower");
         assert!(speed(Tensor::zeros([1, frames + pad, 63], &device)) < 1e-3);
+    }
+
+    #[test]
+    fn root_sway_speed_is_blind_to_the_phase_of_the_sway_and_ignores_padding() {
+        let device = Device::flex();
+        let (frames, pad) = (40, 6);
+        // Sideways root velocity of a pelvis swaying ±2 cm once per two steps (1 Hz at 20 fps),
+        // starting at `phase`; padding frames hold junk.
+        let sway = |phase: f32, size: f32| {
+            let v: Vec<f32> = (0..frames + pad)
+                .map(|t| if t < frames { size * 0.02 * ((phase + std::f32::consts::TAU * (t + 1) as f32 / 20.0).sin() - (phase + std::f32::consts::TAU * t as f32 / 20.0).sin()) } else { 7.0 })
+                .collect();
+            Tensor::<3>::from_data(TensorData::new(v, [1, frames + pad, 1]), &device)
+        };
+        let mask: Vec<f32> = (0..frames + pad).map(|t| if t < frames { 1.0 } else { 0.0 }).collect();
+        let mask = Tensor::<3>::from_data(TensorData::new(mask, [1, frames + pad, 1]), &device);
+        let speed = |v: Tensor<3>| mean_abs_speed(v, mask.clone()).into_scalar::<f32>();
+        let (a, b) = (speed(sway(0.0, 1.0)), speed(sway(1.3, 1.0)));
+        // Two whole periods: the mean |velocity| is 4 · amplitude per period of 20 frames.
+        assert!((a - 4.0 * 0.02 / 20.0).abs() < 2e-4, "{a}");
+        assert!((a - b).abs() < 2e-4, "another phase, the same speed: {a} vs {b}");
+        assert!(speed(sway(0.0, 0.5)) < 0.51 * a, "a smaller sway is slower");
+        assert!(speed(Tensor::zeros([1, frames + pad, 1], &device)) < 1e-3, "no sway, no speed (padding ignored)");
     }
 
     /// Training data of clips with these lengths, laid end to end, and these per-clip counts

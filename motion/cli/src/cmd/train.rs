@@ -54,6 +54,11 @@ pub struct TrainArgs {
     /// where the velocity error would flatten them to the average of all phases. 0 = off.
     #[arg(long, default_value_t = 0.0)]
     pub w_hand_speed: f64,
+    /// Weight of the root-sway loss ((m/frame)²): the predicted clip's mean sideways root
+    /// speed against the real one's, blind to the phase of the pelvis's step-by-step sway,
+    /// which the velocity errors flatten to none. 0 = off.
+    #[arg(long, default_value_t = 0.0)]
+    pub w_root_sway: f64,
     /// Weight of the foot-contact loss: squared world speed (m/frame)² of feet the real clip
     /// has planted; ties the stride to the root's speed, so feet skate less.
     #[arg(long, default_value_t = 100.0)]
@@ -143,7 +148,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if a.steps == 0 || a.batch == 0 {
         bail!("--steps and --batch must be at least 1");
     }
-    for (name, w) in [("--w-heading", a.w_heading), ("--w-path", a.w_path), ("--w-hand-vel", a.w_hand_vel), ("--w-foot", a.w_foot), ("--w-hand-speed", a.w_hand_speed)] {
+    for (name, w) in [("--w-heading", a.w_heading), ("--w-path", a.w_path), ("--w-hand-vel", a.w_hand_vel), ("--w-foot", a.w_foot), ("--w-hand-speed", a.w_hand_speed), ("--w-root-sway", a.w_root_sway)] {
         if !(w.is_finite() && w >= 0.0) {
             bail!("{name} must be a finite weight ≥ 0, got {w}");
         }
@@ -174,6 +179,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         .with_w_hand_vel(Some(a.w_hand_vel))
         .with_w_foot(Some(a.w_foot))
         .with_w_hand_speed((a.w_hand_speed > 0.0).then_some(a.w_hand_speed))
+        .with_w_root_sway((a.w_root_sway > 0.0).then_some(a.w_root_sway))
         .with_fk_losses(a.fk_losses.then_some(true))
         .with_unroll_steps((a.unroll_steps > 0).then_some(a.unroll_steps))
         .with_unroll_max_t(a.unroll_max_t)
