@@ -527,7 +527,12 @@ fn losses(
         denorm(pred.clone(), JOINT_POS)
     };
     let tp = denorm(x0.clone(), JOINT_POS);
-    let x0_for_sway = x0.clone();
+    let root_sway_loss = if cfg.w_root_sway.unwrap_or(0.0) > 0.0 {
+        let sideways = |x: Tensor<3>| denorm(x, ROOT_VEL_XZ).slice([0..b, 0..n, 0..1]);
+        mean_abs_speed(sideways(pred.clone()), mask.clone()).sub(mean_abs_speed(sideways(x0.clone()), mask.clone())).powf_scalar(2.0).mean()
+    } else {
+        Tensor::<1>::zeros([1], device)
+    };
     let jp = JOINT_POS.len() as f32;
     let pos_loss = ((pp.clone() - tp.clone()).powf_scalar(2.0) * mask.clone()).sum() / (count.clone() * jp);
     // Frame pairs (t, t+1) that are both real: the velocity and foot-contact losses' mask.
@@ -559,12 +564,6 @@ fn losses(
     } else {
         Tensor::<1>::zeros([1], device)
     };
-    let root_sway_loss = if cfg.w_root_sway.unwrap_or(0.0) > 0.0 {
-        let sideways = |x: Tensor<3>| denorm(x, ROOT_VEL_XZ).slice([0..b, 0..n, 0..1]);
-        mean_abs_speed(sideways(pred.clone()), mask.clone()).sub(mean_abs_speed(sideways(x0_for_sway.clone()), mask.clone())).powf_scalar(2.0).mean()
-    } else {
-        Tensor::<1>::zeros([1], device)
-    };
     let heading_loss = ((hp - ht).powf_scalar(2.0) * mask.clone()).sum() / count.clone();
     let path_loss = ((rp - rt).powf_scalar(2.0) * mask).sum() / count;
     let total = x0_loss.clone()
@@ -580,8 +579,6 @@ fn losses(
     Losses { total, parts: [x0_loss, pos_loss, vel_loss, contact_loss, heading_loss, path_loss, hand_loss, foot_loss, hand_speed_loss, root_sway_loss] }
 }
 
-/// Per sample, the mean speed (m/frame) of both wrists over the real frame pairs: `v` is
-/// `[b, n−1, joints × 3]` joint velocities, `pairs` `[b, n−1, 1]` the pair mask. Returns `[b]`.
 /// Per sample, the mean absolute value of a one-channel signal `v` (`[b, n, 1]`) over the
 /// frames `mask` (`[b, n, 1]`) marks real: `[b]`.
 fn mean_abs_speed(v: Tensor<3>, mask: Tensor<3>) -> Tensor<1> {
@@ -590,6 +587,8 @@ fn mean_abs_speed(v: Tensor<3>, mask: Tensor<3>) -> Tensor<1> {
     speed.sum_dim(1).reshape([b]) / (mask.sum_dim(1).reshape([b]) + 1e-6)
 }
 
+/// Per sample, the mean speed (m/frame) of both wrists over the real frame pairs: `v` is
+/// `[b, n−1, joints × 3]` joint velocities, `pairs` `[b, n−1, 1]` the pair mask. Returns `[b]`.
 fn mean_wrist_speed(v: Tensor<3>, pairs: Tensor<3>) -> Tensor<1> {
     let [b, m, _] = v.dims();
     let w = v.slice([0..b, 0..m, WRISTS]).reshape([b, m, 2, 3]);
@@ -806,8 +805,8 @@ pub fn train(
         }
         let elapsed = elapsed_before + t0.elapsed().as_secs_f64();
         if step % 10 == 0 || val.is_some() {
-            // The heading/path/hand/foot columns, then the hand-speed and root-sway ones, come last so that
-            // logs written before they existed keep their column positions.
+            // The heading/path/hand/foot columns, then the hand-speed and root-sway ones, come
+            // last so that logs written before they existed keep their column positions.
             let v = val.map(|v| format!("{},{},{},{},{}", v.total, v.x0, v.pos, v.vel, v.contact)).unwrap_or_else(|| ",,,,".into());
             let vp = val.map(|v| format!("{},{},{},{}", v.heading, v.path, v.hand, v.foot)).unwrap_or_else(|| ",,,".into());
             let vs = val.map(|v| format!("{},", v.hand_speed)).unwrap_or_else(|| ",".into());
